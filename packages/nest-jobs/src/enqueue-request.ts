@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_TRACE_ID_LENGTH } from './jobs.constants.js';
+import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
+import { InvalidPayloadError } from './errors/invalid-payload.error.js';
+import type { EnqueueOptions } from './interfaces/enqueue-options.interface.js';
+import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
+import { effectiveRetryPolicy, type JobDefinition } from './job-definition.js';
+import type { ResolvedJobsOptions } from './jobs.options.js';
+import { serializePayload } from './payload-serializer.js';
+import { checkRetryPolicy } from './retry-policy.js';
+import type { NewJobRow } from './sql/jobs.repository.js';
+import { currentTraceId } from './trace-context.js';
+import {
+  checkInteger,
+  checkName,
+  checkPlainObject,
+} from './utils/option-checks.js';
+
+const ENQUEUE_KEYS = [
+  'manager',
+  'runAt',
+  'delay',
+  'queue',
+  'maxRetries',
+  'retry',
+  'traceId',
+] as const;
+const MAX_DELAY_MS = 100 * 365 * 24 * 3600 * 1000;
+
+/** A validated row plus what the service needs after the insert. */
+export interface PreparedJob {
+  readonly row: NewJobRow;
+  /** True when the job is due now, so workers are worth waking. */
+  readonly dueNow: boolean;
+}
+
+/**
+ * Turns one enqueue call into a row, checking everything before anything is written:
+ * options, payload (JSON-only, size, the job's own `validate`), dates and delays.
+ * `prefix` locates the item in error messages (e.g. `jobs[3].`).
+ */
+export function prepareJob(
+  name: string,
+  definition: JobDefinition | undefined,
+  payload: unknown,
+  rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
+  module: ResolvedJobsOptions,
+  prefix = '',
+  extraKeys: readonly string[] = [],
+): PreparedJob {
+  const options = checkPlainObject(
+    prefix.replace(/\.$/, ''),
+    rawOptions ?? {},
+    [...ENQUEUE_KEYS, ...extraKeys],
+  ) as EnqueueOptions;
+  const { runAt, delayMs } = checkSchedule(options, prefix);
+  const retry: RetryPolicy | undefined =
+    options.retry === undefined
+      ? undefined
+      : checkRetryPolicy(`${prefix}retry`, options.retry);
+  const policy = effectiveRetryPolicy(module.retry, definition, retry);
+  const maxRetries =
+    policy.type === 'none'
+      ? 0
+      : options.maxRetries !== undefined
+        ? checkInteger(`${prefix}maxRetries`, options.maxRetries, 0, 1_000_000)
+        : (definition?.maxRetries ?? 3);
+
+  if (definition?.validate) {
+    try {
+      definition.validate(payload);
+    } catch (error) {
+      throw new InvalidPayloadError(
+        name,
+        'payload',
+        `was rejected by the job's validate(): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  return {
+    row: {
+      id: randomUUID(),
+      queue:
+        options.queue !== undefined
+          ? checkName(`${prefix}queue`, options.queue)
+          : (definition?.queue ?? 'default'),
+      jobType: name,
+      payloadJson: serializePayload(name, payload, module.maxPayloadBytes),
+      maxRetries,
+      runAt,
+      delayMs,
+      traceId: resolveTraceId(options.traceId, module, prefix),
+      retryPolicyJson: retry === undefined ? null : JSON.stringify(retry),
+    },
+    dueNow: runAt === null ? !delayMs : runAt.getTime() <= Date.now(),
+  };
+}
+
+function checkSchedule(
+  options: EnqueueOptions,
+  prefix: string,
+): { runAt: Date | null; delayMs: number | null } {
+  if (options.runAt !== undefined && options.delay !== undefined) {
+    throw new InvalidJobsOptionError(
+      `${prefix}delay`,
+      options.delay,
+      'cannot be combined with runAt; give one of them',
+    );
+  }
+  if (options.runAt !== undefined) {
+    if (
+      !(options.runAt instanceof Date) ||
+      Number.isNaN(options.runAt.getTime())
+    ) {
+      throw new InvalidJobsOptionError(
+        `${prefix}runAt`,
+        options.runAt,
+        'expected a valid Date',
+      );
+    }
+    return { runAt: options.runAt, delayMs: null };
+  }
+  if (options.delay !== undefined) {
+    return {
+      runAt: null,
+      delayMs: checkInteger(`${prefix}delay`, options.delay, 0, MAX_DELAY_MS),
+    };
+  }
+  return { runAt: null, delayMs: null };
+}
+
+function resolveTraceId(
+  explicit: unknown,
+  module: ResolvedJobsOptions,
+  prefix: string,
+): string | null {
+  if (explicit !== undefined) {
+    if (
+      typeof explicit !== 'string' ||
+      explicit.length === 0 ||
+      explicit.length > MAX_TRACE_ID_LENGTH
+    ) {
+      throw new InvalidJobsOptionError(
+        `${prefix}traceId`,
+        explicit,
+        `expected a non-empty string of at most ${MAX_TRACE_ID_LENGTH} characters`,
+      );
+    }
+    return explicit;
+  }
+  // An implicit id comes from outside (a request header, a tracer): keep the job, clip the id.
+  const implicit = currentTraceId() ?? module.traceIdProvider?.();
+  return typeof implicit === 'string' && implicit.length > 0
+    ? implicit.slice(0, MAX_TRACE_ID_LENGTH)
+    : null;
+}

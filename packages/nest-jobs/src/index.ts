@@ -1,0 +1,47 @@
+export { JobsModule } from './jobs.module.js';
+export type { JobsModuleExtras } from './jobs.module-definition.js';
+export { JOBS_MODULE_OPTIONS } from './jobs.constants.js';
+export {
+  JobsService,
+  type JobMethodKeys,
+  type JobPayload,
+} from './jobs.service.js';
+export { JobsWorker } from './worker/jobs.worker.js';
+export { Job } from './decorators/job.decorator.js';
+export { JobStatus, parseJobStatus } from './enums/job-status.enum.js';
+export { JobEntity } from './entities/job.entity.js';
+export {
+  NEST_JOBS_MIGRATIONS,
+  NestJobsCreateTable0000000000000,
+  NestJobsAddRetryPolicy0000000000001,
+  createJobsMigrations,
+  type JobsMigrationClass,
+} from './sql/migrations/jobs.migrations.js';
+export { runWithTraceId, currentTraceId } from './trace-context.js';
+export type { JobContext } from './interfaces/job-context.interface.js';
+export type { JobOptions } from './interfaces/job-options.interface.js';
+export type {
+  EnqueueOptions,
+  JobRequest,
+} from './interfaces/enqueue-options.interface.js';
+export type {
+  JobsModuleOptions,
+  JobsWorkerOptions,
+} from './interfaces/jobs-module-options.interface.js';
+export type { RetryPolicy } from './interfaces/retry-policy.interface.js';
+export { JobsError } from './errors/jobs.error.js';
+export { InvalidJobsOptionError } from './errors/invalid-options.error.js';
+export { InvalidPayloadError } from './errors/invalid-payload.error.js';
+export { UnknownJobError } from './errors/unknown-job.error.js';
+export { UnknownJobStatusError } from './errors/unknown-job-status.error.js';
+export { JobDefinitionError } from './errors/job-definition.error.js';
+export { EnqueueFailedError } from './errors/enqueue-failed.error.js';
+export { JobsTableMissingError } from './errors/jobs-table-missing.error.js';
+export {
+  FatalJobError,
+  JobTimeoutError,
+  LeaseLostError,
+  NoHandlerError,
+  PayloadDecodeError,
+  WorkerShutdownError,
+} from './errors/job-failure.errors.js';

@@ -1,0 +1,60 @@
+import type { DataSource } from 'typeorm';
+import type { RetryPolicy } from './retry-policy.interface.js';
+
+/** Options of the worker that claims and runs jobs in this process. */
+export interface JobsWorkerOptions {
+  /** `false` makes an API-only instance: it enqueues but never claims. Default true. */
+  enabled?: boolean;
+  /** Queues this process works. Default: every queue that has a `@Job()` handler here. */
+  queues?: string[];
+  /** Jobs run at once by this process, all queues together. Default 20. */
+  concurrency?: number;
+  /** Per-queue caps under `concurrency`, e.g. `{ emails: 2 }`. */
+  queueConcurrency?: Record<string, number>;
+  /** Most jobs claimed by one statement (never more than free slots). Default: `concurrency`. */
+  batchSize?: number;
+  /** Milliseconds between polls when no notification arrives. Default 1000. */
+  pollIntervalMs?: number;
+  /** Milliseconds a claim is valid before the job is presumed orphaned. Default 60000. */
+  leaseMs?: number;
+  /** Milliseconds between lease renewals of running jobs. Default 15000 (must be < leaseMs). */
+  heartbeatIntervalMs?: number;
+  /** Milliseconds between sweeps that rescue jobs with an expired lease. Default 15000. */
+  recoveryIntervalMs?: number;
+  /** Milliseconds shutdown waits for running jobs before aborting them. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** Default per-attempt timeout in milliseconds (a `@Job()` may set its own). Default 15 min. */
+  jobTimeoutMs?: number;
+}
+
+/** Options of `JobsModule.forRoot()` / the factory of `forRootAsync()`. Every field is optional. */
+export interface JobsModuleOptions {
+  /**
+   * A DataSource instance to use. Default: the DataSource registered in Nest under the
+   * `dataSourceToken` module extra (the default @nestjs/typeorm DataSource). Never destroyed
+   * by nest-jobs.
+   */
+  dataSource?: DataSource;
+  /** Schema of the jobs table. Default `public`. */
+  schema?: string;
+  /** Name of the jobs table. Default `nest_jobs`. */
+  table?: string;
+  /** Run the library's (idempotent) migrations at start-up. Default false. */
+  runMigrations?: boolean;
+  /** Largest accepted payload, in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /**
+   * Reject enqueues of names with no `@Job()` handler in this app. Default true; set false
+   * in a producer that enqueues jobs handled by another service.
+   */
+  validateJobNames?: boolean;
+  /** Default retry policy of every job. */
+  retry?: RetryPolicy;
+  /**
+   * Supplies the trace id stored with each job when the call gives none and no
+   * `runWithTraceId` context is active (e.g. read it from OpenTelemetry).
+   */
+  traceIdProvider?: () => string | undefined;
+  /** The worker of this process. */
+  worker?: JobsWorkerOptions;
+}

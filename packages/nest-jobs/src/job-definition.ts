@@ -1,0 +1,98 @@
+import { DEFAULTS } from './jobs.constants.js';
+import type { JobMetadata } from './decorators/job.decorator.js';
+import { JobDefinitionError } from './errors/job-definition.error.js';
+import { describeValue } from './errors/invalid-options.error.js';
+import type { JobOptions } from './interfaces/job-options.interface.js';
+import type {
+  ResolvedRetryPolicy,
+  RetryPolicy,
+} from './interfaces/retry-policy.interface.js';
+import { checkRetryPolicy, mergeRetryPolicies } from './retry-policy.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkName,
+  checkPlainObject,
+  type OptionFailure,
+} from './utils/option-checks.js';
+
+const JOB_OPTION_KEYS = [
+  'name',
+  'queue',
+  'maxRetries',
+  'retry',
+  'timeoutMs',
+  'validate',
+] as const;
+
+/** A job as the service and the worker see it: `@Job()` options validated, defaults applied. */
+export interface JobDefinition {
+  readonly name: string;
+  readonly handlerName: string;
+  readonly queue: string;
+  readonly maxRetries: number;
+  /** The handler's own (partial) policy, layered over the module's at failure time. */
+  readonly retry: RetryPolicy | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly validate: ((payload: unknown) => void) | undefined;
+}
+
+/**
+ * Validates `@Job()` options.
+ * @throws JobDefinitionError naming `Class#method`, the option and the bad value.
+ */
+export function defineJob(metadata: JobMetadata): JobDefinition {
+  const fail: OptionFailure = (option, value, expectation) =>
+    new JobDefinitionError(
+      metadata.handlerName,
+      `option "${option}" ${expectation}, got ${describeValue(value)}`,
+    );
+  const options = checkPlainObject(
+    '',
+    metadata.options,
+    JOB_OPTION_KEYS,
+    fail,
+  ) as JobOptions;
+  return {
+    name:
+      options.name === undefined
+        ? metadata.defaultName
+        : checkName('name', options.name, fail),
+    handlerName: metadata.handlerName,
+    queue:
+      options.queue === undefined
+        ? DEFAULTS.queue
+        : checkName('queue', options.queue, fail),
+    maxRetries:
+      options.maxRetries === undefined
+        ? DEFAULTS.maxRetries
+        : checkInteger('maxRetries', options.maxRetries, 0, 1_000_000, fail),
+    retry:
+      options.retry === undefined
+        ? undefined
+        : checkRetryPolicy('retry', options.retry, fail),
+    timeoutMs:
+      options.timeoutMs === undefined
+        ? undefined
+        : checkInteger(
+            'timeoutMs',
+            options.timeoutMs,
+            1,
+            7 * 24 * 3600 * 1000,
+            fail,
+          ),
+    validate:
+      options.validate === undefined
+        ? undefined
+        : checkFunction('validate', options.validate, fail),
+  };
+}
+
+/** The policy that applies to one job: module default < handler < enqueue override. */
+export function effectiveRetryPolicy(
+  moduleDefault: ResolvedRetryPolicy,
+  definition: JobDefinition | undefined,
+  enqueueOverride: RetryPolicy | null | undefined,
+): ResolvedRetryPolicy {
+  return mergeRetryPolicies(moduleDefault, definition?.retry, enqueueOverride);
+}

@@ -1,0 +1,94 @@
+import { InvalidPayloadError } from './errors/invalid-payload.error.js';
+
+/**
+ * Serialises a payload to JSON, refusing anything JSON.stringify would silently change or
+ * drop (undefined, functions, symbols, NaN, Map/Set...) or throws on (BigInt, cycles), so a
+ * handler receives exactly what was enqueued. Objects with `toJSON` (e.g. Date) are allowed.
+ */
+export function serializePayload(
+  jobName: string,
+  payload: unknown,
+  maxBytes: number,
+): string {
+  checkJsonValue(jobName, payload, 'payload', new Set());
+  const json = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > maxBytes) {
+    throw new InvalidPayloadError(
+      jobName,
+      'payload',
+      `is ${bytes} bytes of JSON, over the limit of ${maxBytes} (option maxPayloadBytes)`,
+    );
+  }
+  return json;
+}
+
+function checkJsonValue(
+  jobName: string,
+  value: unknown,
+  path: string,
+  ancestors: Set<object>,
+): void {
+  const fail = (problem: string) =>
+    new InvalidPayloadError(jobName, path, problem);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value))
+        throw fail(`is ${value}, which JSON cannot represent`);
+      return;
+    case 'undefined':
+      throw fail(
+        'is undefined, which JSON cannot represent (use null, or omit the property)',
+      );
+    case 'bigint':
+      throw fail(
+        'is a BigInt, which JSON cannot represent (convert it to a string)',
+      );
+    case 'function':
+      throw fail('is a function, which JSON cannot represent');
+    case 'symbol':
+      throw fail('is a symbol, which JSON cannot represent');
+  }
+  if (value === null) return;
+  const object = value as object;
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
+    if (object instanceof Date && Number.isNaN(object.getTime()))
+      throw fail('is an invalid Date');
+    return;
+  }
+  if (ancestors.has(object)) throw fail('is a circular reference');
+  if (
+    object instanceof Map ||
+    object instanceof Set ||
+    ArrayBuffer.isView(object) ||
+    object instanceof ArrayBuffer
+  ) {
+    throw fail(
+      `is a ${object.constructor.name}, which JSON cannot represent (convert it to an array or object)`,
+    );
+  }
+  ancestors.add(object);
+  if (Array.isArray(object)) {
+    object.forEach((item, index) =>
+      checkJsonValue(jobName, item, `${path}[${index}]`, ancestors),
+    );
+  } else {
+    if (Object.getOwnPropertySymbols(object).length > 0) {
+      throw fail('has symbol keys, which JSON drops');
+    }
+    for (const [key, item] of Object.entries(object)) {
+      checkJsonValue(
+        jobName,
+        item,
+        /^[A-Za-z_$][\w$]*$/.test(key)
+          ? `${path}.${key}`
+          : `${path}[${JSON.stringify(key)}]`,
+        ancestors,
+      );
+    }
+  }
+  ancestors.delete(object);
+}

@@ -1,0 +1,157 @@
+import type { JobsTable } from './jobs-table.js';
+
+/** A statement with a stable name, so pooled connections prepare it once and reuse the plan. */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Columns an insert writes, in the order of the insert statements' parameters. */
+const INSERT_COLUMNS =
+  'id, queue, job_type, payload, max_retries, run_at, trace_id, retry_policy';
+
+/** Every statement nest-jobs runs at run time (DDL lives in ./migrations). */
+export interface JobsQueries {
+  /** $1 id, $2 queue, $3 job_type, $4 payload json, $5 max_retries, $6 run_at|null, $7 delay ms|null, $8 trace_id, $9 retry_policy json|null */
+  readonly insertOne: NamedStatement;
+  /** insertOne, then pg_notify($10 channel, queue): in a transaction it is delivered at commit. */
+  readonly insertOneAndNotify: NamedStatement;
+  /** The same nine columns, each as an array ($1..$9), inserted in one statement. */
+  readonly insertMany: NamedStatement;
+  /** insertMany, then one pg_notify($10 channel, queue) per distinct queue. */
+  readonly insertManyAndNotify: NamedStatement;
+  /** $1 queue, $2 limit, $3 lease ms: claims due pending jobs in run_at order, skipping locked rows. */
+  readonly claim: NamedStatement;
+  /** $1 ids, $2 attempts: completes the attempts that still hold their claim. */
+  readonly complete: NamedStatement;
+  /** $1 ids, $2 attempts, $3 errors, $4 retry delays in ms (null: failed for good). */
+  readonly fail: NamedStatement;
+  /** $1 ids, $2 attempts, $3 lease ms: renews leases; returns the ids still held. */
+  readonly heartbeat: NamedStatement;
+  /** $1 ids, $2 attempts, $3 reason: returns interrupted attempts to pending at once. */
+  readonly release: NamedStatement;
+  /** $1 limit: rescues running jobs whose lease expired. */
+  readonly recoverExpired: NamedStatement;
+  /** $1 channel, $2 queues: one notification per queue. */
+  readonly notify: NamedStatement;
+  /** $1 qualified table name, $2 schema, $3 table: what the start-up check needs to know. */
+  readonly tableState: NamedStatement;
+}
+
+export function buildJobsQueries(jobs: JobsTable): JobsQueries {
+  const t = jobs.qualified;
+  const named = (name: string, text: string): NamedStatement => ({
+    name: `${jobs.statementPrefix}_${name}`,
+    text: text.replace(/\s+/g, ' ').trim(),
+  });
+  // run_at: an explicit time wins; else now() plus the delay, computed on the database clock.
+  const runAt = (at: string, delay: string) =>
+    `COALESCE(${at}::timestamptz, now() + COALESCE(${delay}::bigint, 0) * interval '1 millisecond')`;
+
+  const insertOneSql = `
+    INSERT INTO ${t} (${INSERT_COLUMNS})
+    VALUES ($1::uuid, $2, $3, $4::jsonb, $5::int, ${runAt('$6', '$7')}, $8, $9::jsonb)`;
+  const insertManySql = `
+    INSERT INTO ${t} (${INSERT_COLUMNS})
+    SELECT id, queue, job_type, payload::jsonb, max_retries, ${runAt('run_at', 'delay_ms')}, trace_id, retry_policy::jsonb
+    FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[], $5::int[], $6::timestamptz[],
+                $7::bigint[], $8::varchar[], $9::text[])
+      AS input(id, queue, job_type, payload, max_retries, run_at, delay_ms, trace_id, retry_policy)`;
+
+  return {
+    insertOne: named('insert_one', insertOneSql),
+    insertOneAndNotify: named(
+      'insert_one_notify',
+      `WITH inserted AS (${insertOneSql} RETURNING queue)
+       SELECT pg_notify($10, inserted.queue) FROM inserted`,
+    ),
+    insertMany: named('insert_many', insertManySql),
+    insertManyAndNotify: named(
+      'insert_many_notify',
+      `WITH inserted AS (${insertManySql} RETURNING queue)
+       SELECT pg_notify($10, queue) FROM (SELECT DISTINCT queue FROM inserted) AS queues`,
+    ),
+    claim: named(
+      'claim',
+      `WITH candidates AS (
+         SELECT id FROM ${t}
+         WHERE status = 'pending' AND queue = $1 AND run_at <= now()
+         ORDER BY run_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${t} AS job
+       SET status = 'running', attempts = job.attempts + 1, started_at = now(),
+           locked_until = now() + $3::bigint * interval '1 millisecond'
+       FROM candidates
+       WHERE job.id = candidates.id
+       RETURNING job.id, job.queue, job.job_type, job.payload::text AS payload, job.attempts,
+                 job.max_retries, job.retry_policy::text AS retry_policy, job.trace_id, job.created_at`,
+    ),
+    complete: named(
+      'complete',
+      `UPDATE ${t} AS job
+       SET status = 'completed', finished_at = now(), locked_until = NULL
+       FROM unnest($1::uuid[], $2::int[]) AS done(id, attempt)
+       WHERE job.id = done.id AND job.attempts = done.attempt AND job.status = 'running'`,
+    ),
+    fail: named(
+      'fail',
+      `UPDATE ${t} AS job
+       SET status = CASE WHEN failure.retry_in_ms IS NULL THEN 'failed' ELSE 'pending' END,
+           run_at = CASE WHEN failure.retry_in_ms IS NULL THEN job.run_at
+                         ELSE now() + failure.retry_in_ms * interval '1 millisecond' END,
+           finished_at = CASE WHEN failure.retry_in_ms IS NULL THEN now() ELSE NULL END,
+           locked_until = NULL,
+           last_error = failure.error
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bigint[]) AS failure(id, attempt, error, retry_in_ms)
+       WHERE job.id = failure.id AND job.attempts = failure.attempt AND job.status = 'running'`,
+    ),
+    heartbeat: named(
+      'heartbeat',
+      `UPDATE ${t} AS job
+       SET locked_until = now() + $3::bigint * interval '1 millisecond'
+       FROM unnest($1::uuid[], $2::int[]) AS held(id, attempt)
+       WHERE job.id = held.id AND job.attempts = held.attempt AND job.status = 'running'
+       RETURNING job.id`,
+    ),
+    release: named(
+      'release',
+      `UPDATE ${t} AS job
+       SET status = 'pending', run_at = now(), locked_until = NULL, last_error = $3
+       FROM unnest($1::uuid[], $2::int[]) AS interrupted(id, attempt)
+       WHERE job.id = interrupted.id AND job.attempts = interrupted.attempt AND job.status = 'running'`,
+    ),
+    recoverExpired: named(
+      'recover_expired',
+      `WITH expired AS (
+         SELECT id FROM ${t}
+         WHERE status = 'running' AND locked_until < now()
+         ORDER BY locked_until
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${t} AS job
+       SET status = CASE WHEN job.attempts > job.max_retries THEN 'failed' ELSE 'pending' END,
+           finished_at = CASE WHEN job.attempts > job.max_retries THEN now() ELSE NULL END,
+           run_at = now(),
+           locked_until = NULL,
+           last_error = 'Lease expired while attempt ' || job.attempts ||
+             ' was running (its worker stopped or lost its database connection); last lease ended at ' ||
+             to_char(job.locked_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+       FROM expired
+       WHERE job.id = expired.id
+       RETURNING job.id, job.job_type, job.status, job.attempts`,
+    ),
+    notify: named(
+      'notify',
+      `SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue`,
+    ),
+    tableState: named(
+      'table_state',
+      `SELECT to_regclass($1) IS NOT NULL AS table_exists,
+              EXISTS (SELECT 1 FROM information_schema.columns
+                      WHERE table_schema = $2 AND table_name = $3 AND column_name = 'retry_policy') AS has_retry_policy`,
+    ),
+  };
+}

@@ -1,0 +1,241 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { JobsTable } from './jobs-table.js';
+import {
+  buildJobsQueries,
+  type JobsQueries,
+  type NamedStatement,
+} from './jobs.queries.js';
+
+/** The slice of a pg Pool this repository needs (kept local: no @types/pg in our d.ts). */
+interface PgPool {
+  query(config: {
+    name?: string;
+    text: string;
+    values?: unknown[];
+  }): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+
+/** One row to insert, already validated and serialised by JobsService. */
+export interface NewJobRow {
+  id: string;
+  queue: string;
+  jobType: string;
+  payloadJson: string;
+  maxRetries: number;
+  runAt: Date | null;
+  delayMs: number | null;
+  traceId: string | null;
+  retryPolicyJson: string | null;
+}
+
+/** A row returned by a claim: `payload` and `retryPolicy` stay text so a bad one fails only its job. */
+export interface ClaimedJobRow {
+  id: string;
+  queue: string;
+  jobType: string;
+  payload: string;
+  attempt: number;
+  maxRetries: number;
+  retryPolicy: string | null;
+  traceId: string | null;
+  createdAt: Date;
+}
+
+/** Identifies one attempt: completion, failure and heartbeat only touch the attempt they claimed. */
+export interface AttemptRef {
+  id: string;
+  attempt: number;
+}
+
+export interface FailedAttempt extends AttemptRef {
+  error: string;
+  /** null: failed for good. */
+  retryInMs: number | null;
+}
+
+export interface RecoveredJob {
+  id: string;
+  jobType: string;
+  status: string;
+  attempt: number;
+}
+
+/**
+ * The only code that runs SQL at run time. Pooled statements go straight to the
+ * DataSource's pg pool as named (prepared) statements: no entity hydration, no TypeORM
+ * query logging of the worker's polls. Transactional inserts go through the caller's
+ * EntityManager so they join its transaction.
+ */
+export class JobsRepository {
+  readonly queries: JobsQueries;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly jobsTable: JobsTable,
+  ) {
+    this.queries = buildJobsQueries(jobsTable);
+  }
+
+  /** Inserts rows; with `manager`, inside its transaction and with a NOTIFY delivered at commit. */
+  async insert(
+    rows: readonly NewJobRow[],
+    manager?: EntityManager,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const single = rows.length === 1;
+    const values = single ? insertOneValues(rows[0]!) : insertManyValues(rows);
+    if (manager) {
+      const statement = single
+        ? this.queries.insertOneAndNotify
+        : this.queries.insertManyAndNotify;
+      await manager.query(statement.text, [...values, this.jobsTable.channel]);
+      return;
+    }
+    await this.run(
+      single ? this.queries.insertOne : this.queries.insertMany,
+      values,
+    );
+  }
+
+  async claim(
+    queue: string,
+    limit: number,
+    leaseMs: number,
+  ): Promise<ClaimedJobRow[]> {
+    const result = await this.run(this.queries.claim, [queue, limit, leaseMs]);
+    return result.rows.map((row) => ({
+      id: row.id,
+      queue: row.queue,
+      jobType: row.job_type,
+      payload: row.payload,
+      attempt: row.attempts,
+      maxRetries: row.max_retries,
+      retryPolicy: row.retry_policy,
+      traceId: row.trace_id,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** Returns how many attempts were completed (a stale attempt is skipped). */
+  async complete(attempts: readonly AttemptRef[]): Promise<number> {
+    const result = await this.run(this.queries.complete, [
+      attempts.map((a) => a.id),
+      attempts.map((a) => a.attempt),
+    ]);
+    return result.rowCount ?? 0;
+  }
+
+  async fail(failures: readonly FailedAttempt[]): Promise<number> {
+    const result = await this.run(this.queries.fail, [
+      failures.map((f) => f.id),
+      failures.map((f) => f.attempt),
+      failures.map((f) => f.error),
+      failures.map((f) => f.retryInMs),
+    ]);
+    return result.rowCount ?? 0;
+  }
+
+  /** Renews the leases; returns the ids whose attempt still holds its claim. */
+  async heartbeat(
+    attempts: readonly AttemptRef[],
+    leaseMs: number,
+  ): Promise<Set<string>> {
+    const result = await this.run(this.queries.heartbeat, [
+      attempts.map((a) => a.id),
+      attempts.map((a) => a.attempt),
+      leaseMs,
+    ]);
+    return new Set(result.rows.map((row) => row.id as string));
+  }
+
+  async release(
+    attempts: readonly AttemptRef[],
+    reason: string,
+  ): Promise<number> {
+    const result = await this.run(this.queries.release, [
+      attempts.map((a) => a.id),
+      attempts.map((a) => a.attempt),
+      reason,
+    ]);
+    return result.rowCount ?? 0;
+  }
+
+  async recoverExpired(limit: number): Promise<RecoveredJob[]> {
+    const result = await this.run(this.queries.recoverExpired, [limit]);
+    return result.rows.map((row) => ({
+      id: row.id,
+      jobType: row.job_type,
+      status: row.status,
+      attempt: row.attempts,
+    }));
+  }
+
+  async notify(queues: readonly string[]): Promise<void> {
+    await this.run(this.queries.notify, [this.jobsTable.channel, queues]);
+  }
+
+  async tableState(): Promise<{
+    tableExists: boolean;
+    hasRetryPolicy: boolean;
+  }> {
+    const { schema, table, qualified } = this.jobsTable;
+    const result = await this.run(this.queries.tableState, [
+      qualified,
+      schema,
+      table,
+    ]);
+    const row = result.rows[0];
+    return {
+      tableExists: row.table_exists === true,
+      hasRetryPolicy: row.has_retry_policy === true,
+    };
+  }
+
+  private run(statement: NamedStatement, values: unknown[]) {
+    return this.pool().query({
+      name: statement.name,
+      text: statement.text,
+      values,
+    });
+  }
+
+  private pool(): PgPool {
+    // TypeORM's PostgresDriver keeps its pg Pool (the primary, under replication) as `master`.
+    const pool = (this.dataSource.driver as unknown as { master?: PgPool })
+      .master;
+    if (!pool) {
+      throw new Error(
+        'nest-jobs: the DataSource is not initialized (or not a PostgreSQL DataSource)',
+      );
+    }
+    return pool;
+  }
+}
+
+function insertOneValues(row: NewJobRow): unknown[] {
+  return [
+    row.id,
+    row.queue,
+    row.jobType,
+    row.payloadJson,
+    row.maxRetries,
+    row.runAt,
+    row.delayMs,
+    row.traceId,
+    row.retryPolicyJson,
+  ];
+}
+
+function insertManyValues(rows: readonly NewJobRow[]): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.queue),
+    rows.map((r) => r.jobType),
+    rows.map((r) => r.payloadJson),
+    rows.map((r) => r.maxRetries),
+    rows.map((r) => r.runAt),
+    rows.map((r) => r.delayMs),
+    rows.map((r) => r.traceId),
+    rows.map((r) => r.retryPolicyJson),
+  ];
+}

@@ -1,0 +1,22 @@
+import type { ResolvedRetryPolicy } from '../interfaces/retry-policy.interface.js';
+
+/**
+ * Delay before the retry that follows failed attempt `attempt` (1-based), or null when the
+ * policy never retries. Exponential: `base * 2^(attempt-1)`, capped; fixed: `base`. Jitter
+ * keeps the delay in [50%, 100%] of that value so failed bursts do not retry in lockstep.
+ * `random` is injectable so the formula is testable.
+ */
+export function retryDelayMs(
+  policy: ResolvedRetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number | null {
+  if (policy.type === 'none') return null;
+  const exponent = Math.max(0, attempt - 1);
+  const raw =
+    policy.type === 'fixed'
+      ? policy.baseMs
+      : policy.baseMs * 2 ** Math.min(exponent, 52);
+  const capped = Math.min(raw, policy.capMs);
+  return Math.round(capped * (0.5 + random() * 0.5));
+}

@@ -1,0 +1,401 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from '../jobs.constants.js';
+import { WorkerShutdownError } from '../errors/job-failure.errors.js';
+import { effectiveRetryPolicy } from '../job-definition.js';
+import {
+  JobHandlerRegistry,
+  type RegisteredJob,
+} from '../job-handler.registry.js';
+import type { ResolvedJobsOptions } from '../jobs.options.js';
+import type { RetryPolicy } from '../interfaces/retry-policy.interface.js';
+import { JobsRepository, type ClaimedJobRow } from '../sql/jobs.repository.js';
+import { retryDelayMs } from './backoff.js';
+import { formatJobError } from './format-error.js';
+import { JobExecutor, type AttemptOutcome } from './job-executor.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import {
+  listenerConfigFrom,
+  NotificationListener,
+} from './notification-listener.js';
+import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
+import { RunningJob } from './running-job.js';
+import { sleep } from './sleep.js';
+
+/**
+ * Claims and runs jobs in this process. Starts in onApplicationBootstrap (after every
+ * handler was collected in onModuleInit), drains in beforeApplicationShutdown (while the
+ * DataSource is still open). The loop knows no SQL: the repository does the talking.
+ */
+@Injectable()
+export class JobsWorker
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(JobsWorker.name);
+  private readonly options: ResolvedJobsOptions['worker'];
+  private readonly executor: JobExecutor;
+  private readonly outcomes: OutcomeWriter;
+  private readonly leases: LeaseKeeper;
+  private listener: NotificationListener | null = null;
+
+  /** Attempts held by this process, from claim until their outcome is written. */
+  private readonly held = new Map<string, RunningJob>();
+  /** Handlers running now, per queue and in all; this is what concurrency limits. */
+  private readonly runningPerQueue = new Map<string, number>();
+  private running = 0;
+  private queues: string[] = [];
+  private queueCursor = 0;
+
+  private started = false;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private claiming: Promise<void> | null = null;
+  private wakeAgain = false;
+  private wakeScheduled = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private claimFailures = 0;
+  private readonly idleWaiters = new Set<() => void>();
+
+  constructor(
+    @Inject(JOBS_RESOLVED_OPTIONS)
+    private readonly moduleOptions: ResolvedJobsOptions,
+    @Inject(JOBS_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly registry: JobHandlerRegistry,
+    private readonly repository: JobsRepository,
+  ) {
+    this.options = moduleOptions.worker;
+    this.executor = new JobExecutor(this.options.jobTimeoutMs);
+    const backoff = {
+      baseMs: this.options.reconnectBaseMs,
+      capMs: this.options.reconnectCapMs,
+    };
+    this.outcomes = new OutcomeWriter(
+      repository,
+      (written) => this.onOutcomesWritten(written),
+      backoff,
+    );
+    this.leases = new LeaseKeeper(
+      repository,
+      () => [...this.held.values()],
+      () => this.wake(),
+      this.options,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Number of handlers running in this process now. */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /** The queues this worker claims from (empty when disabled or without handlers). */
+  get workedQueues(): readonly string[] {
+    return this.queues;
+  }
+
+  private start(): void {
+    if (this.started || !this.options.enabled) return;
+    this.started = true;
+    this.queues = this.options.queues ?? this.registry.queues();
+    if (this.queues.length === 0) {
+      this.logger.log(
+        'No @Job handlers and no worker.queues: this instance only enqueues',
+      );
+      return;
+    }
+    const backoff = {
+      baseMs: this.options.reconnectBaseMs,
+      capMs: this.options.reconnectCapMs,
+    };
+    this.listener = new NotificationListener(
+      listenerConfigFrom(this.dataSource),
+      this.repository.jobsTable.channel,
+      {
+        onNotification: (queue) => this.onNotification(queue),
+        onConnected: () => this.wake(),
+      },
+      backoff,
+    );
+    this.listener.start();
+    this.leases.start();
+    this.schedulePoll();
+    this.logger.log(
+      `Worker started: queues ${this.queues.join(', ')}; concurrency ${this.options.concurrency}; ` +
+        `lease ${this.options.leaseMs} ms; poll ${this.options.pollIntervalMs} ms`,
+    );
+    this.wake();
+  }
+
+  /**
+   * Stops claiming, waits up to `shutdownTimeoutMs` for running handlers, then aborts the
+   * rest and returns them to pending, writes what finished, and closes the LISTEN
+   * connection. Idempotent: every call returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.drain();
+    return this.stopped;
+  }
+
+  private async drain(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.pollTimer);
+    if (!this.started || this.queues.length === 0) return;
+    await this.claiming;
+    const finished = await this.waitForIdle(this.options.shutdownTimeoutMs);
+    if (!finished) await this.releaseUnfinished();
+    await this.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
+    this.leases.stop();
+    await this.listener?.close();
+    this.logger.log('Worker stopped');
+  }
+
+  private async releaseUnfinished(): Promise<void> {
+    const unfinished = [...this.held.values()].filter(
+      (job) => !job.handlerDone && job.ownsAttempt,
+    );
+    if (unfinished.length === 0) return;
+    const reason = new WorkerShutdownError();
+    for (const job of unfinished) {
+      job.released = true;
+      job.abort.abort(reason);
+      this.held.delete(job.id);
+    }
+    const refs = unfinished.map((job) => ({
+      id: job.id,
+      attempt: job.attempt,
+    }));
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      try {
+        await this.repository.release(refs, reason.message);
+        this.logger.warn(
+          `Shutdown timeout: returned ${refs.length} unfinished job(s) to pending`,
+        );
+        return;
+      } catch (error) {
+        this.logger.warn(
+          `Could not return unfinished jobs to pending (try ${attempt}/3): ${describe(error)}`,
+        );
+        await sleep(200 * attempt);
+      }
+    }
+    this.logger.error(
+      `${refs.length} unfinished job(s) stay running until their lease expires, then run again`,
+    );
+  }
+
+  private waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.running === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(onIdle);
+        resolve(idle);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.idleWaiters.add(onIdle);
+    });
+  }
+
+  private onNotification(queue: string): void {
+    if (this.queues.includes(queue)) this.wake();
+  }
+
+  private schedulePoll(): void {
+    if (this.stopping) return;
+    this.pollTimer = setTimeout(() => {
+      this.wake();
+      this.schedulePoll();
+    }, this.options.pollIntervalMs);
+  }
+
+  /** Asks for a claim round; rounds never overlap, and a request during one causes another. */
+  private wake(): void {
+    if (this.stopping || !this.started) return;
+    if (this.claiming) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.claiming = this.claimRounds().finally(() => {
+      this.claiming = null;
+    });
+  }
+
+  /** Coalesces the wake-ups of handlers that finish in the same turn of the event loop. */
+  private wakeSoon(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wake();
+    });
+  }
+
+  private async claimRounds(): Promise<void> {
+    do {
+      this.wakeAgain = false;
+      // Rotate the starting queue so one busy queue cannot starve the others of slots.
+      const count = this.queues.length;
+      const start = this.queueCursor++ % count;
+      for (let i = 0; i < count && !this.stopping; i += 1) {
+        const queue = this.queues[(start + i) % count]!;
+        const limit = Math.min(this.freeSlots(queue), this.options.batchSize);
+        if (limit <= 0) continue;
+        let rows: ClaimedJobRow[];
+        try {
+          rows = await this.repository.claim(
+            queue,
+            limit,
+            this.options.leaseMs,
+          );
+        } catch (error) {
+          this.onClaimError(error);
+          return;
+        }
+        if (this.claimFailures > 0)
+          this.logger.log('Database reachable again: claiming resumed');
+        this.claimFailures = 0;
+        for (const row of rows) this.startJob(row);
+        // A full batch suggests more are due: go round again if slots allow.
+        if (rows.length === limit) this.wakeAgain = true;
+      }
+    } while (
+      this.wakeAgain &&
+      !this.stopping &&
+      this.running < this.options.concurrency
+    );
+  }
+
+  private onClaimError(error: unknown): void {
+    this.claimFailures += 1;
+    // Log the first failure and then every tenth, so an outage does not flood the log.
+    if (this.claimFailures === 1 || this.claimFailures % 10 === 0) {
+      this.logger.error(
+        `Could not claim jobs (${this.claimFailures} failure(s) in a row); retrying at the next poll: ${describe(error)}`,
+      );
+    }
+  }
+
+  private freeSlots(queue: string): number {
+    const total = this.options.concurrency - this.running;
+    const cap = this.options.queueConcurrency[queue];
+    if (cap === undefined) return total;
+    return Math.min(total, cap - (this.runningPerQueue.get(queue) ?? 0));
+  }
+
+  private startJob(row: ClaimedJobRow): void {
+    const job = new RunningJob(row);
+    this.held.set(job.id, job);
+    this.running += 1;
+    this.runningPerQueue.set(
+      row.queue,
+      (this.runningPerQueue.get(row.queue) ?? 0) + 1,
+    );
+    this.logger.debug(
+      `Claimed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
+    );
+    const handler = this.registry.get(row.jobType);
+    void this.executor
+      .execute(job, handler)
+      .then((outcome) => this.finishJob(job, handler, outcome));
+  }
+
+  private finishJob(
+    job: RunningJob,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): void {
+    job.handlerDone = true;
+    this.running -= 1;
+    this.runningPerQueue.set(
+      job.row.queue,
+      (this.runningPerQueue.get(job.row.queue) ?? 1) - 1,
+    );
+    if (job.ownsAttempt) {
+      this.outcomes.add(this.toWrittenOutcome(job, handler, outcome));
+    } else {
+      this.held.delete(job.id);
+    }
+    if (this.running === 0)
+      for (const waiter of [...this.idleWaiters]) waiter();
+    this.wakeSoon();
+  }
+
+  private toWrittenOutcome(
+    job: RunningJob,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): WrittenOutcome {
+    const { row } = job;
+    const ref = { id: row.id, attempt: row.attempt };
+    if (outcome.kind === 'completed') {
+      this.logger.debug(
+        `Completed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
+      );
+      return { kind: 'completed', ref };
+    }
+    const error = formatJobError(outcome.error);
+    const policy = effectiveRetryPolicy(
+      this.moduleOptions.retry,
+      handler?.definition,
+      parsePolicy(row.retryPolicy),
+    );
+    const retryInMs =
+      outcome.fatal || row.attempt > row.maxRetries
+        ? null
+        : retryDelayMs(policy, row.attempt);
+    const firstLine = error.split('\n', 1)[0];
+    if (retryInMs === null) {
+      this.logger.error(
+        `Job ${row.id} (${row.jobType}) failed for good at attempt ${row.attempt}${traceSuffix(row)}: ${firstLine}`,
+      );
+    } else {
+      this.logger.warn(
+        `Job ${row.id} (${row.jobType}) attempt ${row.attempt} failed, retry in ${retryInMs} ms${traceSuffix(row)}: ${firstLine}`,
+      );
+    }
+    return { kind: 'failed', failure: { ...ref, error, retryInMs } };
+  }
+
+  private onOutcomesWritten(written: readonly WrittenOutcome[]): void {
+    for (const outcome of written) {
+      const id =
+        outcome.kind === 'completed' ? outcome.ref.id : outcome.failure.id;
+      const attempt =
+        outcome.kind === 'completed'
+          ? outcome.ref.attempt
+          : outcome.failure.attempt;
+      if (this.held.get(id)?.attempt === attempt) this.held.delete(id);
+    }
+  }
+}
+
+function parsePolicy(json: string | null): RetryPolicy | undefined {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json) as RetryPolicy;
+  } catch {
+    return undefined;
+  }
+}
+
+function traceSuffix(row: ClaimedJobRow): string {
+  return row.traceId ? ` [trace ${row.traceId}]` : '';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,132 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Holds one dedicated connection that LISTENs on the jobs channel (a pooled connection
+ * would lose its LISTEN when returned). On error or a killed backend it reconnects with
+ * capped exponential backoff; the worker keeps polling meanwhile, and is told when the
+ * listener is back, since notifications sent while it was away are lost.
+ */
+export class NotificationListener {
+  private readonly logger = new Logger('JobsWorker');
+  private client: pg.Client | null = null;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+  private connecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly connectionConfig: pg.ClientConfig,
+    private readonly channel: string,
+    private readonly handlers: {
+      onNotification: (queue: string) => void;
+      onConnected: () => void;
+    },
+    private readonly backoff: { baseMs: number; capMs: number },
+  ) {}
+
+  start(): void {
+    this.connecting = this.connect();
+  }
+
+  /** True while the LISTEN is established. */
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.connecting;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ ...this.connectionConfig, keepAlive: true });
+    // An 'error' without a listener would crash the process; 'end' follows it.
+    client.on('error', (error) =>
+      this.logger.warn(`LISTEN connection error: ${error.message}`),
+    );
+    client.on('end', () => this.onEnded(client));
+    client.on('notification', (message) => {
+      if (message.channel === this.channel)
+        this.handlers.onNotification(message.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      this.scheduleReconnect(error);
+      return;
+    } finally {
+      this.connecting = null;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    if (this.failures > 0) this.logger.log('LISTEN connection re-established');
+    this.failures = 0;
+    this.client = client;
+    this.handlers.onConnected();
+  }
+
+  private onEnded(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    if (!this.closed) this.scheduleReconnect(new Error('connection ended'));
+  }
+
+  private scheduleReconnect(error: unknown): void {
+    if (this.closed) return;
+    this.failures += 1;
+    const delay = Math.min(
+      this.backoff.capMs,
+      this.backoff.baseMs * 2 ** Math.min(this.failures - 1, 10),
+    );
+    this.logger.warn(
+      `LISTEN connection lost (${error instanceof Error ? error.message : String(error)}); ` +
+        `reconnecting in ${delay} ms, polling meanwhile`,
+    );
+    this.reconnectTimer = setTimeout(() => {
+      this.connecting = this.connect();
+    }, delay);
+  }
+}
+
+/**
+ * pg connection settings of a TypeORM PostgreSQL DataSource, built the way TypeORM builds
+ * its own pool (the primary under replication), so the listener reaches the same server.
+ */
+export function listenerConfigFrom(dataSource: DataSource): pg.ClientConfig {
+  const options = dataSource.options as unknown as Record<string, any>;
+  const credentials = (options.replication?.master ?? options) as Record<
+    string,
+    any
+  >;
+  const {
+    max: _max,
+    idleTimeoutMillis: _idle,
+    ...extra
+  } = (options.extra ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = {
+    connectionString: credentials.url,
+    host: credentials.host,
+    user: credentials.username,
+    password: credentials.password,
+    database: credentials.database,
+    port: credentials.port,
+    ssl: credentials.ssl,
+    connectionTimeoutMillis: options.connectTimeoutMS,
+    application_name: `${options.applicationName ?? credentials.applicationName ?? 'nest-jobs'} (listener)`,
+    ...extra,
+  };
+  for (const key of Object.keys(config))
+    if (config[key] === undefined) delete config[key];
+  return config as pg.ClientConfig;
+}

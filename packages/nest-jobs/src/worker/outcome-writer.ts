@@ -1,0 +1,100 @@
+import { Logger } from '@nestjs/common';
+import type {
+  AttemptRef,
+  FailedAttempt,
+  JobsRepository,
+} from '../sql/jobs.repository.js';
+import { sleep } from './sleep.js';
+
+export type WrittenOutcome =
+  | { readonly kind: 'completed'; readonly ref: AttemptRef }
+  | { readonly kind: 'failed'; readonly failure: FailedAttempt };
+
+/**
+ * Writes attempt outcomes in batches: everything that finished while the previous write
+ * was in flight goes out as one `complete` and one `fail` statement. A write that fails
+ * (connection lost, server restarting) is retried with backoff, never dropped; while it
+ * waits the attempts stay held, so their leases keep being renewed. Writes are fenced by
+ * attempt in SQL, so a retried write cannot touch a newer attempt.
+ */
+export class OutcomeWriter {
+  private readonly logger = new Logger('JobsWorker');
+  private queue: WrittenOutcome[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Set by `drain`: give up retrying after this time (the lease will rescue what is left). */
+  private deadline = Infinity;
+
+  constructor(
+    private readonly repository: JobsRepository,
+    private readonly onWritten: (outcomes: readonly WrittenOutcome[]) => void,
+    private readonly backoff: { baseMs: number; capMs: number },
+  ) {}
+
+  add(outcome: WrittenOutcome): void {
+    this.queue.push(outcome);
+    if (!this.flushing) this.flushing = this.flush();
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  /** Waits until everything queued is written, or until `timeoutMs` has passed. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.deadline = Date.now() + timeoutMs;
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    let failures = 0;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.write(batch);
+          failures = 0;
+          this.onWritten(batch);
+        } catch (error) {
+          this.queue = batch.concat(this.queue);
+          failures += 1;
+          const delay = Math.min(
+            this.backoff.capMs,
+            this.backoff.baseMs * 2 ** Math.min(failures - 1, 10),
+          );
+          if (Date.now() + delay > this.deadline) {
+            this.logger.error(
+              `Giving up writing ${this.queue.length} job outcome(s) at shutdown: ${describe(error)}. ` +
+                'Their leases will expire and the jobs will run again (at-least-once).',
+            );
+            this.queue = [];
+            return;
+          }
+          this.logger.warn(
+            `Could not write ${batch.length} job outcome(s), retrying in ${delay} ms: ${describe(error)}`,
+          );
+          await sleep(delay);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async write(batch: readonly WrittenOutcome[]): Promise<void> {
+    const completed: AttemptRef[] = [];
+    const failed: FailedAttempt[] = [];
+    for (const outcome of batch) {
+      if (outcome.kind === 'completed') completed.push(outcome.ref);
+      else failed.push(outcome.failure);
+    }
+    await Promise.all([
+      completed.length ? this.repository.complete(completed) : null,
+      failed.length ? this.repository.fail(failed) : null,
+    ]);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
