@@ -12,8 +12,8 @@ export { JobStatus, parseJobStatus } from './enums/job-status.enum.js';
 export { JobEntity } from './entities/job.entity.js';
 export {
   NEST_JOBS_MIGRATIONS,
-  NestJobsCreateTable0000000000000,
-  NestJobsAddRetryPolicy0000000000001,
+  NestJobsCreateTable0000000000001,
+  NestJobsAddRetryPolicy0000000000002,
   createJobsMigrations,
   type JobsMigrationClass,
 } from './sql/migrations/jobs.migrations.js';

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { JOB_METADATA } from '../jobs.constants.js';
 import type { JobContext } from '../interfaces/job-context.interface.js';
 import type { JobOptions } from '../interfaces/job-options.interface.js';

@@ -21,7 +21,8 @@ async function runAll(
 
 /**
  * Builds the library's migration classes for a table name and schema. Their timestamps are
- * 0 and 1, so they sort before every application migration.
+ * 1 and 2, so they sort before every application migration (TypeORM rejects a timestamp
+ * of 0: it treats it as missing).
  */
 export function createJobsMigrations(
   location: { schema?: string; table?: string } = {},
@@ -34,7 +35,7 @@ export function createJobsMigrations(
   const suffix = isDefault ? '' : `_${schema}_${table}`;
 
   class NestJobsCreateTable implements MigrationInterface {
-    readonly name = `NestJobsCreateTable${suffix}0000000000000`;
+    readonly name = `NestJobsCreateTable${suffix}0000000000001`;
     async up(queryRunner: QueryRunner): Promise<void> {
       await runAll(queryRunner, createJobsTableDdl(jobs));
     }
@@ -44,7 +45,7 @@ export function createJobsMigrations(
   }
 
   class NestJobsAddRetryPolicy implements MigrationInterface {
-    readonly name = `NestJobsAddRetryPolicy${suffix}0000000000001`;
+    readonly name = `NestJobsAddRetryPolicy${suffix}0000000000002`;
     async up(queryRunner: QueryRunner): Promise<void> {
       await runAll(queryRunner, addRetryPolicyDdl(jobs));
     }
@@ -59,8 +60,8 @@ export function createJobsMigrations(
 /** The migrations for the default table `public.nest_jobs`, in order. */
 export const NEST_JOBS_MIGRATIONS = createJobsMigrations();
 
-/** Creates `public.nest_jobs` with its indexes (timestamp 0). */
-export const NestJobsCreateTable0000000000000 = NEST_JOBS_MIGRATIONS[0];
+/** Creates `public.nest_jobs` with its indexes (timestamp 1). */
+export const NestJobsCreateTable0000000000001 = NEST_JOBS_MIGRATIONS[0];
 
-/** Adds the `retry_policy` column (timestamp 1). */
-export const NestJobsAddRetryPolicy0000000000001 = NEST_JOBS_MIGRATIONS[1];
+/** Adds the `retry_policy` column (timestamp 2). */
+export const NestJobsAddRetryPolicy0000000000002 = NEST_JOBS_MIGRATIONS[1];

@@ -1,0 +1,338 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  Injectable,
+  Scope,
+  type DynamicModule,
+  type Provider,
+} from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import {
+  createJobsMigrations,
+  InvalidJobsOptionError,
+  Job,
+  JobDefinitionError,
+  JobEntity,
+  JobsModule,
+  JobsService,
+  JobsTableMissingError,
+  NEST_JOBS_MIGRATIONS,
+  type JobsModuleOptions,
+} from 'nest-jobs';
+import { DataSource } from 'typeorm';
+import { CapturingLogger } from '../support/jobs-app.js';
+import {
+  createTestDatabase,
+  otherConnections,
+  type TestDatabase,
+} from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+
+@Injectable()
+class FirstMailer {
+  @Job({ name: 'mail.send' })
+  send() {}
+}
+
+@Injectable()
+class SecondMailer {
+  @Job({ name: 'mail.send' })
+  deliver() {}
+}
+
+@Injectable({ scope: Scope.REQUEST })
+class RequestScopedHandler {
+  @Job()
+  handle() {}
+}
+
+@Injectable()
+class BadOptionsHandler {
+  @Job({ maxRetries: -2 })
+  handle() {}
+}
+
+/**
+ * Start-up checks run against a DataSource the test owns (not TypeOrmModule), so a failed
+ * start leaves nothing open behind.
+ */
+describe('JobsModule start-up checks', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('startup');
+    dataSource = await new DataSource({
+      type: 'postgres',
+      url: db.url,
+    }).initialize();
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  async function start(
+    options: JobsModuleOptions,
+    providers: Provider[] = [],
+    jobsModule?: DynamicModule,
+  ) {
+    let module: TestingModule | undefined;
+    try {
+      module = await Test.createTestingModule({
+        imports: [jobsModule ?? JobsModule.forRoot({ dataSource, ...options })],
+        providers,
+      })
+        .setLogger(new CapturingLogger())
+        .compile();
+      await module.init();
+      return module;
+    } catch (error) {
+      await module?.close();
+      throw error;
+    }
+  }
+
+  async function startupError(
+    options: JobsModuleOptions,
+    providers: Provider[] = [],
+  ): Promise<Error> {
+    const module = await start(options, providers).catch(
+      (error: Error) => error,
+    );
+    if (!(module instanceof Error)) {
+      await module.close();
+      throw new Error('expected the application to fail at start-up');
+    }
+    return module;
+  }
+
+  describe('without the jobs table', () => {
+    it('fails with an error naming the migration to run', async () => {
+      const error = await startupError({});
+      expect(error).toBeInstanceOf(JobsTableMissingError);
+      expect(error.message).toContain(
+        'table "public"."nest_jobs" does not exist',
+      );
+      expect(error.message).toContain(
+        'Run the migration NestJobsCreateTable0000000000001',
+      );
+    });
+
+    it('names the second migration when only the first ran', async () => {
+      const [CreateTable] = NEST_JOBS_MIGRATIONS;
+      const runner = dataSource.createQueryRunner();
+      try {
+        await new CreateTable().up(runner);
+        const error = await startupError({});
+        expect(error).toBeInstanceOf(JobsTableMissingError);
+        expect(error.message).toContain('has no column retry_policy');
+        expect(error.message).toContain('NestJobsAddRetryPolicy0000000000002');
+        await new CreateTable().down(runner);
+      } finally {
+        await runner.release();
+      }
+    });
+  });
+
+  describe('migrations', () => {
+    it('run through TypeORM, are idempotent, and revert completely', async () => {
+      const migrating = await new DataSource({
+        type: 'postgres',
+        url: db.url,
+        migrations: NEST_JOBS_MIGRATIONS,
+      }).initialize();
+      try {
+        expect((await migrating.runMigrations()).map((m) => m.name)).toEqual([
+          'NestJobsCreateTable0000000000001',
+          'NestJobsAddRetryPolicy0000000000002',
+        ]);
+        const runner = migrating.createQueryRunner();
+        for (const Migration of NEST_JOBS_MIGRATIONS)
+          await new Migration().up(runner); // again: no error
+        await runner.release();
+        const indexes = await db.query(
+          `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'nest_jobs' ORDER BY 1`,
+        );
+        expect(indexes.map((i) => i.indexname)).toEqual([
+          'nest_jobs_pending_idx',
+          'nest_jobs_pkey',
+          'nest_jobs_running_lease_idx',
+        ]);
+        expect(indexes[0].indexdef).toContain(
+          "(queue, run_at) WHERE ((status)::text = 'pending'::text)",
+        );
+        expect(indexes[2].indexdef).toContain(
+          "(locked_until) WHERE ((status)::text = 'running'::text)",
+        );
+
+        await migrating.undoLastMigration();
+        await migrating.undoLastMigration();
+        expect(
+          await db.query(`SELECT to_regclass('public.nest_jobs') AS t`),
+        ).toEqual([{ t: null }]);
+      } finally {
+        await migrating.destroy();
+      }
+    });
+
+    it('runMigrations: true creates the table at start-up, in a custom schema and table', async () => {
+      const module = await start({
+        runMigrations: true,
+        schema: 'jobs',
+        table: 'queue_items',
+        worker: { enabled: false },
+        validateJobNames: false,
+      });
+      try {
+        const id = await module
+          .get(JobsService)
+          .enqueue('anything', { ok: true });
+        expect(
+          await db.query(
+            'SELECT job_type, payload FROM jobs.queue_items WHERE id = $1',
+            [id],
+          ),
+        ).toEqual([{ job_type: 'anything', payload: { ok: true } }]);
+      } finally {
+        await module.close();
+      }
+      const runner = dataSource.createQueryRunner();
+      for (const Migration of createJobsMigrations({
+        schema: 'jobs',
+        table: 'queue_items',
+      }).reverse()) {
+        await new Migration().down(runner);
+      }
+      await runner.release();
+      expect(
+        await db.query(`SELECT to_regclass('jobs.queue_items') AS t`),
+      ).toEqual([{ t: null }]);
+    });
+
+    it('concurrent start-ups migrating at once do not collide', async () => {
+      const modules = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const own = await new DataSource({
+            type: 'postgres',
+            url: db.url,
+          }).initialize();
+          return {
+            own,
+            module: await start({
+              dataSource: own,
+              runMigrations: true,
+              worker: { enabled: false },
+            }),
+          };
+        }),
+      );
+      for (const { own, module } of modules) {
+        await module.close();
+        await own.destroy();
+      }
+    });
+  });
+
+  describe('bad definitions and options', () => {
+    it('rejects two handlers with the same job name, naming both', async () => {
+      const error = await startupError({ runMigrations: true }, [
+        FirstMailer,
+        SecondMailer,
+      ]);
+      expect(error).toBeInstanceOf(JobDefinitionError);
+      expect(error.message).toBe(
+        'Invalid @Job handler SecondMailer#deliver: duplicate job name "mail.send", already used by FirstMailer#send',
+      );
+    });
+
+    it('rejects a handler on a request-scoped provider', async () => {
+      const error = await startupError({ runMigrations: true }, [
+        RequestScopedHandler,
+      ]);
+      expect(error).toBeInstanceOf(JobDefinitionError);
+      expect(error.message).toContain(
+        'Invalid @Job handler RequestScopedHandler#handle: job handlers must live in singleton',
+      );
+    });
+
+    it('rejects invalid @Job options, naming Class#method', async () => {
+      const error = await startupError({ runMigrations: true }, [
+        BadOptionsHandler,
+      ]);
+      expect(error).toBeInstanceOf(JobDefinitionError);
+      expect(error.message).toBe(
+        'Invalid @Job handler BadOptionsHandler#handle: option "maxRetries" expected an integer between 0 and 1000000, got -2',
+      );
+    });
+
+    const badOptions: Array<[string, object, string]> = [
+      [
+        'zero concurrency',
+        { worker: { concurrency: 0 } },
+        '"worker.concurrency": expected an integer between 1 and 10000, got 0',
+      ],
+      [
+        'negative retries',
+        { retry: { baseMs: -5 } },
+        '"retry.baseMs": expected an integer between 0 and',
+      ],
+      [
+        'empty queue name',
+        { worker: { queues: [''] } },
+        '"worker.queues[0]": expected a non-empty string, got ""',
+      ],
+      ['unknown key', { workers: 2 }, '"workers": unknown option'],
+    ];
+    it.each(badOptions)(
+      'rejects a module option: %s',
+      async (_kind, options, message) => {
+        const error = await startupError(options as JobsModuleOptions);
+        expect(error).toBeInstanceOf(InvalidJobsOptionError);
+        expect(error.message).toContain(message);
+      },
+    );
+
+    it('rejects a forRootAsync factory result with a bad option', async () => {
+      const error = await start(
+        {},
+        [],
+        JobsModule.forRootAsync({
+          useFactory: () => ({ dataSource, worker: { leaseMs: 10 } }),
+        }),
+      ).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(InvalidJobsOptionError);
+      expect((error as Error).message).toContain(
+        '"worker.leaseMs": expected an integer between 1000 and 86400000, got 10',
+      );
+    });
+
+    it('fails clearly when there is no DataSource at all', async () => {
+      const error = await start({}, [], JobsModule.forRoot()).catch(
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidJobsOptionError);
+      expect((error as Error).message).toContain(
+        '"dataSource": no DataSource: pass options.dataSource, or register one under the token DataSource',
+      );
+    });
+
+    it('fails clearly for a DataSource that is not initialized', async () => {
+      const idle = new DataSource({
+        type: 'postgres',
+        url: db.url,
+        entities: [JobEntity],
+      });
+      const error = await startupError({ dataSource: idle });
+      expect(error).toBeInstanceOf(JobsTableMissingError);
+      expect(error.message).toContain(
+        'the DataSource given to JobsModule is not initialized',
+      );
+    });
+  });
+
+  it('leaves no connection behind', async () => {
+    await waitFor('connections of failed start-ups to close', async () =>
+      (await otherConnections(db)).every((c) => c.application_name === ''),
+    );
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  getJobMetadata,
+  Job,
+} from '../../packages/nest-jobs/src/decorators/job.decorator.js';
+import { JobDefinitionError } from '../../packages/nest-jobs/src/errors/job-definition.error.js';
+import { defineJob } from '../../packages/nest-jobs/src/job-definition.js';
+import type { JobOptions } from '../../packages/nest-jobs/src/interfaces/job-options.interface.js';
+
+function definitionOf(options: JobOptions) {
+  class Reports {
+    @Job(options)
+    build(_payload: { id: number }) {}
+  }
+  return defineJob(getJobMetadata(Reports.prototype.build)!);
+}
+
+describe('@Job options', () => {
+  it('defaults: name Class.method, queue default, 3 retries', () => {
+    expect(definitionOf({})).toMatchObject({
+      name: 'Reports.build',
+      handlerName: 'Reports#build',
+      queue: 'default',
+      maxRetries: 3,
+      retry: undefined,
+      timeoutMs: undefined,
+    });
+  });
+
+  it('keeps explicit options', () => {
+    expect(
+      definitionOf({
+        name: 'reports.build',
+        queue: 'reports',
+        maxRetries: 0,
+        timeoutMs: 50,
+        retry: { type: 'fixed' },
+      }),
+    ).toMatchObject({
+      name: 'reports.build',
+      queue: 'reports',
+      maxRetries: 0,
+      timeoutMs: 50,
+      retry: { type: 'fixed' },
+    });
+  });
+
+  const bad: Array<[string, unknown, string]> = [
+    [
+      'negative retries',
+      { maxRetries: -1 },
+      'option "maxRetries" expected an integer between 0 and 1000000, got -1',
+    ],
+    [
+      'NaN retries',
+      { maxRetries: NaN },
+      'option "maxRetries" expected an integer between 0 and 1000000, got NaN',
+    ],
+    [
+      'empty queue',
+      { queue: '' },
+      'option "queue" expected a non-empty string, got ""',
+    ],
+    [
+      'long name',
+      { name: 'n'.repeat(300) },
+      'option "name" expected at most 255 characters (has 300)',
+    ],
+    [
+      'zero timeout',
+      { timeoutMs: 0 },
+      'option "timeoutMs" expected an integer between 1 and',
+    ],
+    ['unknown option', { retries: 2 }, 'option "retries" unknown option'],
+    [
+      'bad retry type',
+      { retry: { type: 'sometimes' } },
+      'option "retry.type" expected one of exponential, fixed, none',
+    ],
+    [
+      'validate not a function',
+      { validate: 'yes' },
+      'option "validate" expected a function, got "yes"',
+    ],
+  ];
+  it.each(bad)('rejects %s, naming Class#method', (_kind, options, message) => {
+    expect(() => definitionOf(options as JobOptions)).toThrow(
+      JobDefinitionError,
+    );
+    expect(() => definitionOf(options as JobOptions)).toThrow(
+      `Invalid @Job handler Reports#build: ${message}`,
+    );
+  });
+});
