@@ -18,6 +18,11 @@ export default async function globalSetup() {
   await client.connect();
   const { rows } = await client.query('SHOW server_version');
   await client.end();
-  const where = process.env.NEST_JOBS_TEST_PG === 'embedded' ? 'embedded server' : 'DATABASE_URL';
-  console.log(`\nnest-jobs tests: PostgreSQL ${rows[0].server_version} (${where})`);
+  const where =
+    process.env.NEST_JOBS_TEST_PG === 'embedded'
+      ? 'embedded server'
+      : 'DATABASE_URL';
+  console.log(
+    `\nnest-jobs tests: PostgreSQL ${rows[0].server_version} (${where})`,
+  );
 }

@@ -33,6 +33,10 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     max: 3,
     application_name: 'nest-jobs-test-assertions',
   });
+  // DROP ... WITH (FORCE) may terminate a pooled connection that is still closing; without
+  // a listener pg would turn that expected error into an unhandled one.
+  pool.on('error', () => undefined);
+  admin.on('error', () => undefined);
   return {
     name,
     url: url.toString(),

@@ -66,6 +66,8 @@ export function prepareJob(
         ? checkInteger(`${prefix}maxRetries`, options.maxRetries, 0, 1_000_000)
         : (definition?.maxRetries ?? 3);
 
+  // JSON first: validate() should only ever see what a handler could receive.
+  const payloadJson = serializePayload(name, payload, module.maxPayloadBytes);
   if (definition?.validate) {
     try {
       definition.validate(payload);
@@ -86,7 +88,7 @@ export function prepareJob(
           ? checkName(`${prefix}queue`, options.queue)
           : (definition?.queue ?? 'default'),
       jobType: name,
-      payloadJson: serializePayload(name, payload, module.maxPayloadBytes),
+      payloadJson,
       maxRetries,
       runAt,
       delayMs,
