@@ -25,6 +25,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   persistent: boolean;
   port?: number;
+  /** Receives the server's own log output (silent by default). */
+  onLog?: (message: string) => void;
 }): Promise<EmbeddedDatabase> {
   const port = options.port ?? (await findFreePort());
   mkdirSync(options.dataDir, { recursive: true });
@@ -36,7 +38,7 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent,
     createPostgresUser: true,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=on'],
-    onLog: () => undefined,
+    onLog: options.onLog ?? (() => undefined),
     onError: (error) => {
       if (process.env.EMBEDDED_PG_DEBUG) console.error(error);
     },

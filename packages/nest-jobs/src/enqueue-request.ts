@@ -152,7 +152,8 @@ function resolveTraceId(
     return explicit;
   }
   // An implicit id comes from outside (a request header, a tracer): keep the job, clip the id.
-  const implicit = currentTraceId() ?? module.traceIdProvider?.();
+  // An empty context id means "no trace" (a job without one): ask the provider then.
+  const implicit = currentTraceId() || module.traceIdProvider?.();
   return typeof implicit === 'string' && implicit.length > 0
     ? implicit.slice(0, MAX_TRACE_ID_LENGTH)
     : null;
