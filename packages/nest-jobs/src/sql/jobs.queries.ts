@@ -26,7 +26,7 @@ export interface JobsQueries {
   readonly complete: NamedStatement;
   /** $1 ids, $2 attempts, $3 errors, $4 retry delays in ms (null: failed for good). */
   readonly fail: NamedStatement;
-  /** $1 ids, $2 attempts, $3 lease ms: renews leases; returns the ids still held. */
+  /** $1 ids, $2 attempts, $3 lease ms: renews leases; returns the (id, attempts) still held. */
   readonly heartbeat: NamedStatement;
   /** $1 ids, $2 attempts, $3 reason: returns interrupted attempts to pending at once. */
   readonly release: NamedStatement;
@@ -113,7 +113,7 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
        SET locked_until = now() + $3::bigint * interval '1 millisecond'
        FROM unnest($1::uuid[], $2::int[]) AS held(id, attempt)
        WHERE job.id = held.id AND job.attempts = held.attempt AND job.status = 'running'
-       RETURNING job.id`,
+       RETURNING job.id, job.attempts`,
     ),
     release: named(
       'release',

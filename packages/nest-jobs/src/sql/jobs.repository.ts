@@ -47,6 +47,11 @@ export interface AttemptRef {
   attempt: number;
 }
 
+/** `id#attempt`: the key of one attempt, since one process may hold two attempts of a job. */
+export function attemptKey(ref: AttemptRef): string {
+  return `${ref.id}#${ref.attempt}`;
+}
+
 export interface FailedAttempt extends AttemptRef {
   error: string;
   /** null: failed for good. */
@@ -135,7 +140,7 @@ export class JobsRepository {
     return result.rowCount ?? 0;
   }
 
-  /** Renews the leases; returns the ids whose attempt still holds its claim. */
+  /** Renews the leases; returns the `attemptKey`s of the attempts that still hold their claim. */
   async heartbeat(
     attempts: readonly AttemptRef[],
     leaseMs: number,
@@ -145,7 +150,11 @@ export class JobsRepository {
       attempts.map((a) => a.attempt),
       leaseMs,
     ]);
-    return new Set(result.rows.map((row) => row.id as string));
+    return new Set(
+      result.rows.map((row) =>
+        attemptKey({ id: row.id, attempt: row.attempts }),
+      ),
+    );
   }
 
   async release(

@@ -55,11 +55,13 @@ export class JobExecutor {
     const context = this.createContext(job);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
+      // Unref'd: a handler that ignores its signal after a shutdown released it must not
+      // keep the stopped process alive until its timeout.
       timer = setTimeout(() => {
         const error = new JobTimeoutError(timeoutMs);
         job.abort.abort(error);
         reject(error);
-      }, timeoutMs);
+      }, timeoutMs).unref();
     });
     try {
       const run = new Promise((resolve) =>

@@ -15,7 +15,11 @@ import {
 } from '../job-handler.registry.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
 import type { RetryPolicy } from '../interfaces/retry-policy.interface.js';
-import { JobsRepository, type ClaimedJobRow } from '../sql/jobs.repository.js';
+import {
+  attemptKey,
+  JobsRepository,
+  type ClaimedJobRow,
+} from '../sql/jobs.repository.js';
 import { retryDelayMs } from './backoff.js';
 import { formatJobError } from './format-error.js';
 import { JobExecutor, type AttemptOutcome } from './job-executor.js';
@@ -44,7 +48,11 @@ export class JobsWorker
   private readonly leases: LeaseKeeper;
   private listener: NotificationListener | null = null;
 
-  /** Attempts held by this process, from claim until their outcome is written. */
+  /**
+   * Attempts held by this process, from claim until their outcome is written, by
+   * `attemptKey`: after a lost lease this process may claim the job again while the old
+   * attempt's handler still runs, and each attempt must keep (or lose) its own lease.
+   */
   private readonly held = new Map<string, RunningJob>();
   /** Handlers running now, per queue and in all; this is what concurrency limits. */
   private readonly runningPerQueue = new Map<string, number>();
@@ -171,7 +179,7 @@ export class JobsWorker
     for (const job of unfinished) {
       job.released = true;
       job.abort.abort(reason);
-      this.held.delete(job.id);
+      this.held.delete(attemptKey(job));
     }
     const refs = unfinished.map((job) => ({
       id: job.id,
@@ -298,7 +306,7 @@ export class JobsWorker
 
   private startJob(row: ClaimedJobRow): void {
     const job = new RunningJob(row);
-    this.held.set(job.id, job);
+    this.held.set(attemptKey(job), job);
     this.running += 1;
     this.runningPerQueue.set(
       row.queue,
@@ -327,7 +335,7 @@ export class JobsWorker
     if (job.ownsAttempt) {
       this.outcomes.add(this.toWrittenOutcome(job, handler, outcome));
     } else {
-      this.held.delete(job.id);
+      this.held.delete(attemptKey(job));
     }
     if (this.running === 0)
       for (const waiter of [...this.idleWaiters]) waiter();
@@ -372,13 +380,11 @@ export class JobsWorker
 
   private onOutcomesWritten(written: readonly WrittenOutcome[]): void {
     for (const outcome of written) {
-      const id =
-        outcome.kind === 'completed' ? outcome.ref.id : outcome.failure.id;
-      const attempt =
-        outcome.kind === 'completed'
-          ? outcome.ref.attempt
-          : outcome.failure.attempt;
-      if (this.held.get(id)?.attempt === attempt) this.held.delete(id);
+      this.held.delete(
+        attemptKey(
+          outcome.kind === 'completed' ? outcome.ref : outcome.failure,
+        ),
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LeaseLostError } from '../errors/job-failure.errors.js';
-import type { JobsRepository } from '../sql/jobs.repository.js';
+import { attemptKey, type JobsRepository } from '../sql/jobs.repository.js';
 import type { RunningJob } from './running-job.js';
 
 /**
@@ -50,7 +50,8 @@ export class LeaseKeeper {
         this.timing.leaseMs,
       );
       for (const job of held) {
-        if (stillHeld.has(job.id) || !job.ownsAttempt) continue;
+        // By attempt, not id: this process may also hold the newer attempt of the same job.
+        if (stillHeld.has(attemptKey(job)) || !job.ownsAttempt) continue;
         job.leaseLost = true;
         job.abort.abort(new LeaseLostError());
         this.logger.warn(

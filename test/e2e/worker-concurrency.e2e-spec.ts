@@ -1,0 +1,157 @@
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
+import { Inject, Injectable } from '@nestjs/common';
+import { Job, JobsService, type JobContext } from 'nest-jobs';
+import { jobRows } from '../support/jobs-table.js';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+import { waitForListener, WorkerApps } from '../support/worker-apps.js';
+
+/** Handlers in flight now and at most, in all and per queue, across every app that shares it. */
+class InFlight {
+  now = 0;
+  max = 0;
+  readonly nowPerQueue = new Map<string, number>();
+  readonly maxPerQueue = new Map<string, number>();
+  readonly executions: Array<{ id: string; attempt: number; by: string }> = [];
+
+  async track(ctx: JobContext, by: string, ms: number) {
+    this.executions.push({ id: ctx.id, attempt: ctx.attempt, by });
+    this.now += 1;
+    this.max = Math.max(this.max, this.now);
+    const queue = (this.nowPerQueue.get(ctx.queue) ?? 0) + 1;
+    this.nowPerQueue.set(ctx.queue, queue);
+    this.maxPerQueue.set(
+      ctx.queue,
+      Math.max(this.maxPerQueue.get(ctx.queue) ?? 0, queue),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      this.now -= 1;
+      this.nowPerQueue.set(ctx.queue, this.nowPerQueue.get(ctx.queue)! - 1);
+    }
+  }
+}
+
+const INSTANCE = Symbol('instance name');
+
+@Injectable()
+class SlowHandlers {
+  constructor(
+    @Inject(InFlight) private readonly inFlight: InFlight,
+    @Inject(INSTANCE) private readonly instance: string,
+  ) {}
+
+  @Job({ name: 'slow.bulk', queue: 'bulk' })
+  bulk(payload: { ms: number }, ctx: JobContext) {
+    return this.inFlight.track(ctx, this.instance, payload.ms);
+  }
+
+  @Job({ name: 'slow.capped', queue: 'capped' })
+  capped(payload: { ms: number }, ctx: JobContext) {
+    return this.inFlight.track(ctx, this.instance, payload.ms);
+  }
+}
+
+describe('worker: concurrency', () => {
+  let db: TestDatabase;
+  const apps = new WorkerApps(() => db, 'wconc');
+  beforeAll(async () => {
+    db = await createTestDatabase('worker_concurrency');
+  });
+  afterEach(async () => {
+    await apps.closeAll();
+    await db.query('DELETE FROM nest_jobs');
+  });
+  afterAll(() => db?.drop());
+
+  const start = (
+    inFlight: InFlight,
+    instance: string,
+    worker: Record<string, unknown>,
+  ) =>
+    apps.start({
+      providers: [
+        SlowHandlers,
+        { provide: InFlight, useValue: inFlight },
+        { provide: INSTANCE, useValue: instance },
+      ],
+      jobs: { worker: { pollIntervalMs: 50, ...worker } },
+    });
+
+  const allCompleted = (count: number) =>
+    waitFor(
+      `${count} jobs to complete`,
+      async () => {
+        const rows = await jobRows(db, `status <> 'completed'`);
+        return rows.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    ).then(async () => expect(await jobRows(db)).toHaveLength(count));
+
+  it('never runs more than concurrency (nor a queue more than its cap), and uses the whole limit', async () => {
+    const inFlight = new InFlight();
+    const app = await start(inFlight, 'only', {
+      concurrency: 3,
+      queueConcurrency: { capped: 1 },
+      // Batches larger than the free slots: a claim must still take no more than fit.
+      batchSize: 10,
+    });
+    const jobs = app.get(JobsService);
+    await jobs.enqueueMany([
+      ...Array.from({ length: 15 }, () => ({
+        name: 'slow.capped',
+        payload: { ms: 30 },
+      })),
+      ...Array.from({ length: 15 }, () => ({
+        name: 'slow.bulk',
+        payload: { ms: 30 },
+      })),
+    ]);
+    await allCompleted(30);
+    expect(inFlight.executions).toHaveLength(30);
+    expect(inFlight.max).toBe(3);
+    expect(inFlight.maxPerQueue.get('capped')).toBe(1);
+    expect(inFlight.maxPerQueue.get('bulk')).toBeLessThanOrEqual(3);
+    await apps.close(app);
+  });
+
+  it('two instances on one table run each of 200 jobs exactly once, and both do work', async () => {
+    const inFlight = new InFlight();
+    const a = await start(inFlight, 'a', { concurrency: 5 });
+    const b = await start(inFlight, 'b', { concurrency: 5 });
+    await waitForListener(db, a);
+    await waitForListener(db, b);
+
+    const payloads = Array.from({ length: 100 }, () => ({ ms: 20 }));
+    const ids = [
+      ...(await a.get(JobsService).enqueueMany(SlowHandlers, 'bulk', payloads)),
+      ...(await b
+        .get(JobsService)
+        .enqueueMany(SlowHandlers, 'capped', payloads)),
+    ];
+    await allCompleted(200);
+
+    const rows = await jobRows(db);
+    expect(rows.every((row) => row.attempts === 1)).toBe(true);
+    expect(inFlight.executions).toHaveLength(200);
+    expect(new Set(inFlight.executions.map((e) => e.id))).toEqual(new Set(ids));
+    const by = (instance: string) =>
+      inFlight.executions.filter((e) => e.by === instance).length;
+    expect(by('a')).toBeGreaterThan(0);
+    expect(by('b')).toBeGreaterThan(0);
+    expect(inFlight.max).toBeLessThanOrEqual(10);
+    await apps.close(a);
+    await apps.close(b);
+  });
+});

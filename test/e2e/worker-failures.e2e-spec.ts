@@ -1,0 +1,401 @@
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FatalJobError,
+  Job,
+  JobsService,
+  JobTimeoutError,
+  type JobContext,
+} from 'nest-jobs';
+import { jobRow, type JobRow } from '../support/jobs-table.js';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+import { aborted, WorkerApps } from '../support/worker-apps.js';
+
+/** Attempts each job id was run with, and the abort reasons handlers observed. */
+class Runs {
+  readonly attempts = new Map<string, number[]>();
+  readonly abortReasons = new Map<string, unknown>();
+  record(ctx: JobContext) {
+    this.attempts.set(ctx.id, [
+      ...(this.attempts.get(ctx.id) ?? []),
+      ctx.attempt,
+    ]);
+  }
+  of(id: string) {
+    return this.attempts.get(id) ?? [];
+  }
+}
+
+const Q = 'failures';
+
+@Injectable()
+class FailingHandlers {
+  constructor(@Inject(Runs) private readonly runs: Runs) {}
+
+  /** Throws synchronously (the method is not async). */
+  @Job({ name: 'fail.throws', queue: Q })
+  throws(payload: { message: string }, ctx: JobContext) {
+    this.runs.record(ctx);
+    throw new Error(payload.message);
+  }
+
+  /** Returns a rejected promise. */
+  @Job({ name: 'fail.rejects', queue: Q, maxRetries: 1 })
+  rejects(payload: { message: string }, ctx: JobContext) {
+    this.runs.record(ctx);
+    return Promise.reject(new TypeError(payload.message));
+  }
+
+  /** Throws whatever value it is told to: a string, an object, null. */
+  @Job({ name: 'fail.throwsValue', queue: Q, maxRetries: 0 })
+  async throwsValue(payload: { value: unknown }, ctx: JobContext) {
+    this.runs.record(ctx);
+    throw payload.value;
+  }
+
+  /** Waits for its signal, then returns normally: the attempt still counts as timed out. */
+  @Job({ name: 'fail.slow', queue: Q, timeoutMs: 200, maxRetries: 1 })
+  async slow(_payload: object, ctx: JobContext) {
+    this.runs.record(ctx);
+    this.runs.abortReasons.set(
+      `${ctx.id}#${ctx.attempt}`,
+      await aborted(ctx.signal),
+    );
+  }
+
+  /** Never settles and ignores its signal. */
+  @Job({ name: 'fail.hangs', queue: Q, timeoutMs: 150, maxRetries: 0 })
+  hangs(_payload: object, ctx: JobContext) {
+    this.runs.record(ctx);
+    return new Promise(() => undefined);
+  }
+
+  @Job({ name: 'fail.fatal', queue: Q, maxRetries: 3 })
+  async fatal(_payload: object, ctx: JobContext) {
+    this.runs.record(ctx);
+    throw new FatalJobError('the record is gone');
+  }
+
+  @Job({ name: 'fail.noRetry', queue: Q, retry: { type: 'none' } })
+  async noRetry(_payload: object, ctx: JobContext) {
+    this.runs.record(ctx);
+    throw new Error('not retried');
+  }
+
+  /** Fails its first `failures` attempts, then succeeds. */
+  @Job({ name: 'fail.flaky', queue: Q })
+  async flaky(payload: { failures: number }, ctx: JobContext) {
+    this.runs.record(ctx);
+    if (ctx.attempt <= payload.failures)
+      throw new Error(`flaky attempt ${ctx.attempt}`);
+  }
+}
+
+describe('worker: failures and retries', () => {
+  let db: TestDatabase;
+  const apps = new WorkerApps(() => db, 'wfail');
+  beforeAll(async () => {
+    db = await createTestDatabase('worker_failures');
+  });
+  afterEach(() => apps.closeAll());
+  afterAll(() => db?.drop());
+
+  const start = (runs: Runs) =>
+    apps.start({
+      providers: [FailingHandlers, { provide: Runs, useValue: runs }],
+      jobs: {
+        retry: { baseMs: 50 },
+        // Retries become due between polls (a retry sends no NOTIFY): poll often.
+        worker: { pollIntervalMs: 20, concurrency: 5 },
+      },
+    });
+
+  const settled = (id: string) =>
+    waitFor(`job ${id} to complete or fail for good`, async () => {
+      const row = await jobRow(db, id);
+      return row && (row.status === 'completed' || row.status === 'failed')
+        ? row
+        : undefined;
+    });
+
+  const expectFailedForGood = (row: JobRow, attempts: number) => {
+    expect(row).toMatchObject({
+      status: 'failed',
+      attempts,
+      locked_until: null,
+    });
+    expect(row.finished_at).toBeInstanceOf(Date);
+  };
+
+  it('retries a thrown Error up to max_retries, then fails for good keeping message and stack', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const id = await app
+      .get(JobsService)
+      .enqueue(FailingHandlers, 'throws', { message: 'boom' });
+    const row = await settled(id);
+    // max_retries 3: one attempt and three retries.
+    expectFailedForGood(row, 4);
+    expect(runs.of(id)).toEqual([1, 2, 3, 4]);
+    expect(row.last_error).toMatch(/^Error: boom\n\s+at /);
+    expect(row.last_error).toContain('worker-failures.e2e-spec');
+    expect(
+      app.logger
+        .messages('error')
+        .some((line) => line.includes(id) && line.includes('for good')),
+    ).toBe(true);
+    await apps.close(app);
+  });
+
+  it('schedules a retry: back to pending, lease cleared, run_at pushed into the future', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    // A long base delay for this job only (enqueue override), so the retry stays pending.
+    const id = await app
+      .get(JobsService)
+      .enqueue(
+        FailingHandlers,
+        'throws',
+        { message: 'later' },
+        { retry: { baseMs: 60_000 } },
+      );
+    const row = await waitFor('the first failure', async () => {
+      const current = await jobRow(db, id);
+      return current?.status === 'pending' && current.attempts === 1
+        ? current
+        : undefined;
+    });
+    const [{ now }] = await db.query<{ now: Date }>('SELECT now() AS now');
+    expect(row.locked_until).toBeNull();
+    expect(row.finished_at).toBeNull();
+    expect(row.last_error).toMatch(/^Error: later\n\s+at /);
+    // Jitter keeps the first delay in [50%, 100%] of 60 s, counted from the failure.
+    expect(row.run_at.getTime()).toBeGreaterThanOrEqual(
+      row.started_at!.getTime() + 30_000,
+    );
+    expect(row.run_at.getTime()).toBeLessThanOrEqual(now.getTime() + 60_000);
+    expect(runs.of(id)).toEqual([1]);
+    await apps.close(app);
+    expect((await jobRow(db, id))!.status).toBe('pending');
+  });
+
+  it('retries a rejected promise and records its name, message and stack', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const id = await app
+      .get(JobsService)
+      .enqueue(FailingHandlers, 'rejects', { message: 'rejected!' });
+    const row = await settled(id);
+    expectFailedForGood(row, 2);
+    expect(runs.of(id)).toEqual([1, 2]);
+    expect(row.last_error).toMatch(/^TypeError: rejected!\n\s+at /);
+    await apps.close(app);
+  });
+
+  it('records non-Error thrown values readably', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const jobs = app.get(JobsService);
+    const values = ['a plain string', { code: 42, detail: 'object' }, null, 7];
+    const ids = await jobs.enqueueMany(
+      FailingHandlers,
+      'throwsValue',
+      values.map((value) => ({ value })),
+    );
+    const rows = await Promise.all(ids.map(settled));
+    for (const row of rows) expectFailedForGood(row, 1);
+    expect(rows.map((row) => row.last_error)).toEqual([
+      "Non-Error value thrown: 'a plain string'",
+      "Non-Error value thrown: { code: 42, detail: 'object' }",
+      'Non-Error value thrown: null',
+      'Non-Error value thrown: 7',
+    ]);
+    await apps.close(app);
+  });
+
+  it('times out an attempt: the signal is aborted with JobTimeoutError and the attempt fails', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const jobs = app.get(JobsService);
+    const slowId = await jobs.enqueue(FailingHandlers, 'slow', {});
+    const hangsId = await jobs.enqueue(FailingHandlers, 'hangs', {});
+
+    // Returning normally after the timeout does not turn the attempt into a success.
+    const slow = await settled(slowId);
+    expectFailedForGood(slow, 2);
+    expect(runs.of(slowId)).toEqual([1, 2]);
+    for (const attempt of [1, 2]) {
+      const reason = runs.abortReasons.get(`${slowId}#${attempt}`);
+      expect(reason).toBeInstanceOf(JobTimeoutError);
+      expect((reason as JobTimeoutError).timeoutMs).toBe(200);
+    }
+    expect(slow.last_error).toMatch(
+      /^JobTimeoutError: Job timed out after 200 ms/,
+    );
+
+    // A handler that never settles and ignores its signal still ends by timeout.
+    const hangs = await settled(hangsId);
+    expectFailedForGood(hangs, 1);
+    expect(hangs.last_error).toMatch(
+      /^JobTimeoutError: Job timed out after 150 ms/,
+    );
+    await apps.close(app);
+  });
+
+  it('fails for good after one run: maxRetries 0, FatalJobError, retry type none', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const jobs = app.get(JobsService);
+    const zeroId = await jobs.enqueue(
+      FailingHandlers,
+      'throws',
+      { message: 'no retries' },
+      { maxRetries: 0 },
+    );
+    const fatalId = await jobs.enqueue(FailingHandlers, 'fatal', {});
+    const noRetryId = await jobs.enqueue(FailingHandlers, 'noRetry', {});
+    // The worker honours the policy even for a row that allows retries (written by hand).
+    const [{ id: handNoRetryId }] = await db.query<{ id: string }>(
+      `INSERT INTO nest_jobs (queue, job_type, payload, max_retries)
+       VALUES ($1, 'fail.noRetry', '{}', 3) RETURNING id`,
+      [Q],
+    );
+
+    const [zero, fatal, noRetry, handNoRetry] = await Promise.all(
+      [zeroId, fatalId, noRetryId, handNoRetryId].map(settled),
+    );
+    expectFailedForGood(zero!, 1);
+    expect(zero!.last_error).toMatch(/^Error: no retries/);
+    expectFailedForGood(fatal!, 1);
+    expect(fatal!.max_retries).toBe(3);
+    expect(fatal!.last_error).toMatch(/^FatalJobError: the record is gone/);
+    expectFailedForGood(noRetry!, 1);
+    expectFailedForGood(handNoRetry!, 1);
+    expect(handNoRetry!.last_error).toMatch(/^Error: not retried/);
+    for (const id of [zeroId, fatalId, noRetryId, handNoRetryId])
+      expect(runs.of(id)).toEqual([1]);
+    await apps.close(app);
+  });
+
+  it('completes a job that succeeds on a retry', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const id = await app
+      .get(JobsService)
+      .enqueue(FailingHandlers, 'flaky', { failures: 2 });
+    const row = await settled(id);
+    expect(row).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(row.finished_at).toBeInstanceOf(Date);
+    expect(runs.of(id)).toEqual([1, 2, 3]);
+    await apps.close(app);
+  });
+
+  describe('backoff timing', () => {
+    it('waits base * 2^(n-1) (with jitter, capped) between attempts, by database timestamps', async () => {
+      const runs = new Runs();
+      const app = await start(runs);
+      // Every status change of a row, stamped with the updating transaction's now(): the
+      // delay the worker chose after a failure is exactly run_at - at of that transition.
+      await db.query(`
+        CREATE TABLE job_history (
+          seq bigserial PRIMARY KEY, id uuid, status text, attempts int,
+          run_at timestamptz, started_at timestamptz, at timestamptz)`);
+      await db.query(`
+        CREATE FUNCTION record_job_history() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO job_history (id, status, attempts, run_at, started_at, at)
+          VALUES (NEW.id, NEW.status, NEW.attempts, NEW.run_at, NEW.started_at, now());
+          RETURN NEW;
+        END $$`);
+      await db.query(`
+        CREATE TRIGGER job_history AFTER UPDATE ON nest_jobs FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status)
+        EXECUTE FUNCTION record_job_history()`);
+      try {
+        const jobs = app.get(JobsService);
+        const exponential = await jobs.enqueue(
+          FailingHandlers,
+          'flaky',
+          { failures: 3 },
+          { retry: { baseMs: 200, capMs: 10_000 } },
+        );
+        const capped = await jobs.enqueue(
+          FailingHandlers,
+          'flaky',
+          { failures: 3 },
+          { retry: { baseMs: 200, capMs: 250 } },
+        );
+        const fixed = await jobs.enqueue(
+          FailingHandlers,
+          'flaky',
+          { failures: 3 },
+          { retry: { type: 'fixed', baseMs: 150 } },
+        );
+        for (const id of [exponential, capped, fixed])
+          expect((await settled(id)).status).toBe('completed');
+
+        const expected: Record<string, number[]> = {
+          [exponential]: [200, 400, 800],
+          [capped]: [200, 250, 250],
+          [fixed]: [150, 150, 150],
+        };
+        for (const [id, nominal] of Object.entries(expected)) {
+          const history = await db.query<{
+            status: string;
+            attempts: number;
+            run_at: Date;
+            started_at: Date;
+            at: Date;
+          }>(`SELECT * FROM job_history WHERE id = $1 ORDER BY seq`, [id]);
+          // running 1, pending, running 2, pending, running 3, pending, running 4, completed
+          expect(history.map((h) => `${h.status}#${h.attempts}`)).toEqual([
+            'running#1',
+            'pending#1',
+            'running#2',
+            'pending#2',
+            'running#3',
+            'pending#3',
+            'running#4',
+            'completed#4',
+          ]);
+          for (let n = 1; n <= 3; n += 1) {
+            const failure = history.find(
+              (h) => h.status === 'pending' && h.attempts === n,
+            )!;
+            const started = history.find(
+              (h) => h.status === 'running' && h.attempts === n,
+            )!;
+            const next = history.find(
+              (h) => h.status === 'running' && h.attempts === n + 1,
+            )!;
+            const delay = failure.run_at.getTime() - failure.at.getTime();
+            expect(delay).toBeGreaterThanOrEqual(nominal[n - 1]! * 0.5);
+            expect(delay).toBeLessThanOrEqual(nominal[n - 1]!);
+            // The retry never starts before its run_at, so attempts are at least that far apart.
+            expect(next.started_at.getTime()).toBeGreaterThanOrEqual(
+              failure.run_at.getTime(),
+            );
+            expect(
+              next.started_at.getTime() - started.started_at.getTime(),
+            ).toBeGreaterThanOrEqual(delay);
+          }
+        }
+        expect(runs.of(exponential)).toEqual([1, 2, 3, 4]);
+      } finally {
+        await db.query(`DROP TRIGGER job_history ON nest_jobs`);
+      }
+      await apps.close(app);
+    });
+  });
+});
