@@ -31,6 +31,12 @@ class Runs {
 class WakeHandlers {
   constructor(@Inject(Runs) private readonly runs: Runs) {}
 
+  @Job({ name: 'wake.flaky', queue: 'wake', retry: { baseMs: 200 } })
+  async flaky(_payload: object, ctx: JobContext) {
+    if (ctx.attempt === 1) throw new Error('first attempt fails');
+    this.runs.ids.push(ctx.id);
+  }
+
   @Job({ name: 'wake.ping', queue: 'wake' })
   async ping(payload: { ms?: number }, ctx: JobContext) {
     if (payload.ms)
@@ -210,5 +216,18 @@ describe('worker: wake-ups and reconnection', () => {
       (await connectionsOf(db, app.applicationName)).length,
     ).toBeGreaterThan(0);
     await apps.close(app);
+  });
+  it('runs a retry when it is due, not at the next poll', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    await idle(app);
+    const id = await app.get(JobsService).enqueue('wake.flaky', {});
+    await completesWithoutPolling(id);
+    const row = await jobRow(db, id);
+    expect(row).toMatchObject({
+      attempts: 2,
+      last_error: expect.stringContaining('first attempt fails'),
+    });
+    expect(runs.ids).toEqual([id]);
   });
 });

@@ -67,6 +67,9 @@ export class JobsWorker
   private wakeAgain = false;
   private wakeScheduled = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** A wake-up armed for the earliest retry this worker scheduled, and when it fires. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimerAt = Infinity;
   private claimFailures = 0;
   private readonly idleWaiters = new Set<() => void>();
 
@@ -160,6 +163,7 @@ export class JobsWorker
   private async drain(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.pollTimer);
+    clearTimeout(this.retryTimer);
     if (!this.started || this.queues.length === 0) return;
     await this.claiming;
     const finished = await this.waitForIdle(this.options.shutdownTimeoutMs);
@@ -243,6 +247,22 @@ export class JobsWorker
   }
 
   /** Coalesces the wake-ups of handlers that finish in the same turn of the event loop. */
+  /**
+   * Wakes when a retry this worker scheduled becomes due, if that is before the next poll:
+   * no NOTIFY announces a retry, and a poll interval would make short backoffs much longer.
+   */
+  private wakeAfter(delayMs: number): void {
+    if (delayMs >= this.options.pollIntervalMs) return;
+    const at = Date.now() + delayMs;
+    if (at >= this.retryTimerAt) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimerAt = Infinity;
+      this.wake();
+    }, delayMs + 1);
+  }
+
   private wakeSoon(): void {
     if (this.wakeScheduled) return;
     this.wakeScheduled = true;
@@ -380,11 +400,13 @@ export class JobsWorker
 
   private onOutcomesWritten(written: readonly WrittenOutcome[]): void {
     for (const outcome of written) {
-      this.held.delete(
-        attemptKey(
-          outcome.kind === 'completed' ? outcome.ref : outcome.failure,
-        ),
-      );
+      const ref = outcome.kind === 'completed' ? outcome.ref : outcome.failure;
+      this.held.delete(attemptKey(ref));
+      // Armed once written: the row's run_at was computed by that statement, so it is due
+      // no later than retryInMs from now.
+      if (outcome.kind === 'failed' && outcome.failure.retryInMs !== null) {
+        this.wakeAfter(outcome.failure.retryInMs + 5);
+      }
     }
   }
 }
