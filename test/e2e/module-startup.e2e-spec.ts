@@ -122,12 +122,30 @@ describe('JobsModule start-up checks', () => {
       const [CreateTable] = NEST_JOBS_MIGRATIONS;
       const runner = dataSource.createQueryRunner();
       try {
-        await new CreateTable().up(runner);
+        await new CreateTable!().up(runner);
         const error = await startupError({});
         expect(error).toBeInstanceOf(JobsTableMissingError);
         expect(error.message).toContain('has no column retry_policy');
         expect(error.message).toContain('NestJobsAddRetryPolicy0000000000002');
-        await new CreateTable().down(runner);
+        await new CreateTable!().down(runner);
+      } finally {
+        await runner.release();
+      }
+    });
+
+    it('names the third migration when only the first two ran', async () => {
+      const [CreateTable, AddRetryPolicy] = NEST_JOBS_MIGRATIONS;
+      const runner = dataSource.createQueryRunner();
+      try {
+        await new CreateTable!().up(runner);
+        await new AddRetryPolicy!().up(runner);
+        const error = await startupError({});
+        expect(error).toBeInstanceOf(JobsTableMissingError);
+        expect(error.message).toContain('has no index nest_jobs_finished_idx');
+        expect(error.message).toContain(
+          'Run the migration NestJobsAddFinishedIndex0000000000003',
+        );
+        await new CreateTable!().down(runner);
       } finally {
         await runner.release();
       }
@@ -145,6 +163,7 @@ describe('JobsModule start-up checks', () => {
         expect((await migrating.runMigrations()).map((m) => m.name)).toEqual([
           'NestJobsCreateTable0000000000001',
           'NestJobsAddRetryPolicy0000000000002',
+          'NestJobsAddFinishedIndex0000000000003',
         ]);
         const runner = migrating.createQueryRunner();
         for (const Migration of NEST_JOBS_MIGRATIONS)
@@ -154,17 +173,27 @@ describe('JobsModule start-up checks', () => {
           `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'nest_jobs' ORDER BY 1`,
         );
         expect(indexes.map((i) => i.indexname)).toEqual([
+          'nest_jobs_finished_idx',
           'nest_jobs_pending_idx',
           'nest_jobs_pkey',
           'nest_jobs_running_lease_idx',
         ]);
         expect(indexes[0].indexdef).toContain(
+          "(finished_at) WHERE ((status)::text = ANY ((ARRAY['completed'::character varying, 'failed'::character varying])::text[]))",
+        );
+        expect(indexes[1].indexdef).toContain(
           "(queue, run_at) WHERE ((status)::text = 'pending'::text)",
         );
-        expect(indexes[2].indexdef).toContain(
+        expect(indexes[3].indexdef).toContain(
           "(locked_until) WHERE ((status)::text = 'running'::text)",
         );
 
+        await migrating.undoLastMigration();
+        expect(
+          await db.query(
+            `SELECT to_regclass('public.nest_jobs_finished_idx') AS i`,
+          ),
+        ).toEqual([{ i: null }]);
         await migrating.undoLastMigration();
         await migrating.undoLastMigration();
         expect(

@@ -11,6 +11,10 @@ describe('resolveJobsOptions', () => {
       runMigrations: false,
       validateJobNames: true,
       maxPayloadBytes: 1024 * 1024,
+      retention: {
+        completedMs: 7 * 24 * 3600 * 1000,
+        failedMs: 30 * 24 * 3600 * 1000,
+      },
       retry: { type: 'exponential', baseMs: 1000, capMs: 3_600_000 },
       worker: {
         enabled: true,
@@ -91,6 +95,16 @@ describe('resolveJobsOptions', () => {
       'negative retry base',
       { retry: { baseMs: -1 } },
       '"retry.baseMs": expected an integer between 0 and',
+    ],
+    [
+      'negative retention',
+      { retention: { completedMs: -1 } },
+      '"retention.completedMs": expected an integer between 0 and',
+    ],
+    [
+      'retention true',
+      { retention: { failedMs: true } },
+      '"retention.failedMs": expected an integer between 0 and',
     ],
     [
       'unknown retry type',

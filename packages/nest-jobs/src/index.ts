@@ -14,6 +14,7 @@ export {
   NEST_JOBS_MIGRATIONS,
   NestJobsCreateTable0000000000001,
   NestJobsAddRetryPolicy0000000000002,
+  NestJobsAddFinishedIndex0000000000003,
   createJobsMigrations,
   type JobsMigrationClass,
 } from './sql/migrations/jobs.migrations.js';
@@ -26,6 +27,7 @@ export type {
 } from './interfaces/enqueue-options.interface.js';
 export type {
   JobsModuleOptions,
+  JobsRetentionOptions,
   JobsWorkerOptions,
 } from './interfaces/jobs-module-options.interface.js';
 export type { RetryPolicy } from './interfaces/retry-policy.interface.js';

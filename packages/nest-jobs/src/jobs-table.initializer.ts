@@ -41,21 +41,21 @@ export async function prepareJobsTable(
     }
   }
   const state = await repository.tableState();
-  const [create, addRetryPolicy] = migrations.map(
-    (Migration) => new Migration().name,
-  );
-  if (!state.tableExists) {
+  const names = migrations.map((Migration) => new Migration().name);
+  const table = repository.jobsTable.qualified;
+  // In migration order: the first missing piece names the first migration not yet run.
+  const missing = [
+    !state.tableExists && `table ${table} does not exist`,
+    !state.hasRetryPolicy && `table ${table} has no column retry_policy`,
+    !state.hasFinishedIndex &&
+      `table ${table} has no index ${repository.jobsTable.finishedIndex}`,
+  ];
+  const first = missing.findIndex(Boolean);
+  if (first >= 0) {
     throw new JobsTableMissingError(
-      repository.jobsTable.qualified,
-      create!,
-      `table ${repository.jobsTable.qualified} does not exist`,
-    );
-  }
-  if (!state.hasRetryPolicy) {
-    throw new JobsTableMissingError(
-      repository.jobsTable.qualified,
-      addRetryPolicy!,
-      `table ${repository.jobsTable.qualified} has no column retry_policy`,
+      table,
+      names[first]!,
+      missing[first] as string,
     );
   }
 }

@@ -19,6 +19,10 @@ export const DEFAULTS = {
   maxPayloadBytes: 1024 * 1024,
   runMigrations: false,
   validateJobNames: true,
+  retention: {
+    completedMs: 7 * 24 * 3600 * 1000,
+    failedMs: 30 * 24 * 3600 * 1000,
+  },
   retry: {
     type: 'exponential',
     baseMs: 1_000,
@@ -32,6 +36,7 @@ export const DEFAULTS = {
     heartbeatIntervalMs: 15_000,
     recoveryIntervalMs: 15_000,
     shutdownTimeoutMs: 10_000,
+    cleanupIntervalMs: 60_000,
     jobTimeoutMs: 15 * 60 * 1_000,
     reconnectBaseMs: 250,
     reconnectCapMs: 10_000,

@@ -27,6 +27,7 @@ export interface ResolvedWorkerOptions {
   recoveryIntervalMs: number;
   shutdownTimeoutMs: number;
   jobTimeoutMs: number;
+  cleanupIntervalMs: number;
   reconnectBaseMs: number;
   reconnectCapMs: number;
 }
@@ -39,6 +40,7 @@ export interface ResolvedJobsOptions {
   runMigrations: boolean;
   maxPayloadBytes: number;
   validateJobNames: boolean;
+  retention: { completedMs: number | false; failedMs: number | false };
   retry: ResolvedRetryPolicy;
   traceIdProvider: (() => string | undefined) | undefined;
   worker: ResolvedWorkerOptions;
@@ -51,6 +53,7 @@ const MODULE_KEYS = [
   'runMigrations',
   'maxPayloadBytes',
   'validateJobNames',
+  'retention',
   'retry',
   'traceIdProvider',
   'worker',
@@ -68,6 +71,7 @@ const WORKER_KEYS = [
   'recoveryIntervalMs',
   'shutdownTimeoutMs',
   'jobTimeoutMs',
+  'cleanupIntervalMs',
 ] as const;
 
 const ONE_DAY_MS = 24 * 3600 * 1000;
@@ -119,6 +123,7 @@ export function resolveJobsOptions(
       options.validateJobNames === undefined
         ? DEFAULTS.validateJobNames
         : checkBoolean('validateJobNames', options.validateJobNames),
+    retention: resolveRetention(options.retention),
     retry: mergeRetryPolicies(
       options.retry === undefined
         ? undefined
@@ -200,9 +205,28 @@ function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       0,
     ),
     jobTimeoutMs: ms('jobTimeoutMs', DEFAULTS.worker.jobTimeoutMs),
+    cleanupIntervalMs: ms(
+      'cleanupIntervalMs',
+      DEFAULTS.worker.cleanupIntervalMs,
+      10,
+    ),
     reconnectBaseMs: DEFAULTS.worker.reconnectBaseMs,
     reconnectCapMs: DEFAULTS.worker.reconnectCapMs,
   };
+}
+
+function resolveRetention(value: unknown): ResolvedJobsOptions['retention'] {
+  const retention = checkPlainObject('retention', value ?? {}, [
+    'completedMs',
+    'failedMs',
+  ]) as Record<string, unknown>;
+  const age = (key: 'completedMs' | 'failedMs'): number | false => {
+    const given = retention[key];
+    if (given === undefined) return DEFAULTS.retention[key];
+    if (given === false) return false;
+    return checkInteger(`retention.${key}`, given, 0, 100 * 365 * ONE_DAY_MS);
+  };
+  return { completedMs: age('completedMs'), failedMs: age('failedMs') };
 }
 
 function resolveQueueList(value: unknown): string[] {

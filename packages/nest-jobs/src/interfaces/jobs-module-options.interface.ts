@@ -25,6 +25,19 @@ export interface JobsWorkerOptions {
   shutdownTimeoutMs?: number;
   /** Default per-attempt timeout in milliseconds (a `@Job()` may set its own). Default 15 min. */
   jobTimeoutMs?: number;
+  /** Milliseconds between sweeps that delete finished jobs past their retention. Default 60000. */
+  cleanupIntervalMs?: number;
+}
+
+/**
+ * How long finished jobs stay in the table before a worker deletes them, in milliseconds;
+ * `false` keeps them forever. Pending and running jobs are never deleted.
+ */
+export interface JobsRetentionOptions {
+  /** Default 7 days. */
+  completedMs?: number | false;
+  /** Default 30 days. */
+  failedMs?: number | false;
 }
 
 /** Options of `JobsModule.forRoot()` / the factory of `forRootAsync()`. Every field is optional. */
@@ -48,6 +61,8 @@ export interface JobsModuleOptions {
    * in a producer that enqueues jobs handled by another service.
    */
   validateJobNames?: boolean;
+  /** How long completed and failed jobs are kept (deleted by the workers' cleanup sweeps). */
+  retention?: JobsRetentionOptions;
   /** Default retry policy of every job. */
   retry?: RetryPolicy;
   /**

@@ -10,6 +10,8 @@ export interface JobsTable {
   readonly channel: string;
   /** Prefix of prepared-statement names, distinct per table on a shared pool. */
   readonly statementPrefix: string;
+  /** Name of the index that serves retention sweeps (created by the third migration). */
+  readonly finishedIndex: string;
 }
 
 export function describeJobsTable(schema: string, table: string): JobsTable {
@@ -25,5 +27,6 @@ export function describeJobsTable(schema: string, table: string): JobsTable {
     channel:
       readableChannel.length <= 63 ? readableChannel : `nest_jobs:${digest}`,
     statementPrefix: `nest_jobs_${digest.slice(0, 8)}`,
+    finishedIndex: `${table.slice(0, 50)}_finished_idx`,
   };
 }

@@ -34,7 +34,9 @@ export interface JobsQueries {
   readonly recoverExpired: NamedStatement;
   /** $1 channel, $2 queues: one notification per queue. */
   readonly notify: NamedStatement;
-  /** $1 qualified table name, $2 schema, $3 table: what the start-up check needs to know. */
+  /** $1 status, $2 age in ms, $3 limit: deletes finished rows older than the retention. */
+  readonly deleteFinished: NamedStatement;
+  /** $1 qualified table name, $2 schema, $3 table, $4 qualified finished index: what start-up checks. */
   readonly tableState: NamedStatement;
 }
 
@@ -147,11 +149,23 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
       'notify',
       `SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue`,
     ),
+    deleteFinished: named(
+      'delete_finished',
+      `WITH expired AS (
+         SELECT id FROM ${t}
+         WHERE status = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond'
+         ORDER BY finished_at
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       )
+       DELETE FROM ${t} AS job USING expired WHERE job.id = expired.id`,
+    ),
     tableState: named(
       'table_state',
       `SELECT to_regclass($1) IS NOT NULL AS table_exists,
               EXISTS (SELECT 1 FROM information_schema.columns
-                      WHERE table_schema = $2 AND table_name = $3 AND column_name = 'retry_policy') AS has_retry_policy`,
+                      WHERE table_schema = $2 AND table_name = $3 AND column_name = 'retry_policy') AS has_retry_policy,
+              to_regclass($4) IS NOT NULL AS has_finished_index`,
     ),
   };
 }

@@ -183,20 +183,37 @@ export class JobsRepository {
     await this.run(this.queries.notify, [this.jobsTable.channel, queues]);
   }
 
+  /** Deletes up to `limit` rows of `status` finished more than `ageMs` ago; returns how many. */
+  async deleteFinished(
+    status: 'completed' | 'failed',
+    ageMs: number,
+    limit: number,
+  ): Promise<number> {
+    const result = await this.run(this.queries.deleteFinished, [
+      status,
+      ageMs,
+      limit,
+    ]);
+    return result.rowCount ?? 0;
+  }
+
   async tableState(): Promise<{
     tableExists: boolean;
     hasRetryPolicy: boolean;
+    hasFinishedIndex: boolean;
   }> {
-    const { schema, table, qualified } = this.jobsTable;
+    const { schema, table, qualified, finishedIndex } = this.jobsTable;
     const result = await this.run(this.queries.tableState, [
       qualified,
       schema,
       table,
+      `"${schema}"."${finishedIndex}"`,
     ]);
     const row = result.rows[0];
     return {
       tableExists: row.table_exists === true,
       hasRetryPolicy: row.has_retry_policy === true,
+      hasFinishedIndex: row.has_finished_index === true,
     };
   }
 

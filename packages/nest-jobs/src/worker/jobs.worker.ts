@@ -23,6 +23,7 @@ import {
 import { retryDelayMs } from './backoff.js';
 import { formatJobError } from './format-error.js';
 import { JobExecutor, type AttemptOutcome } from './job-executor.js';
+import { FinishedJobsJanitor } from './finished-jobs-janitor.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import {
   listenerConfigFrom,
@@ -46,6 +47,7 @@ export class JobsWorker
   private readonly executor: JobExecutor;
   private readonly outcomes: OutcomeWriter;
   private readonly leases: LeaseKeeper;
+  private readonly janitor: FinishedJobsJanitor;
   private listener: NotificationListener | null = null;
 
   /**
@@ -97,6 +99,11 @@ export class JobsWorker
       () => this.wake(),
       this.options,
     );
+    this.janitor = new FinishedJobsJanitor(
+      repository,
+      moduleOptions.retention,
+      this.options.cleanupIntervalMs,
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -142,6 +149,7 @@ export class JobsWorker
     );
     this.listener.start();
     this.leases.start();
+    this.janitor.start();
     this.schedulePoll();
     this.logger.log(
       `Worker started: queues ${this.queues.join(', ')}; concurrency ${this.options.concurrency}; ` +
@@ -170,6 +178,7 @@ export class JobsWorker
     if (!finished) await this.releaseUnfinished();
     await this.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
     this.leases.stop();
+    this.janitor.stop();
     await this.listener?.close();
     this.logger.log('Worker stopped');
   }

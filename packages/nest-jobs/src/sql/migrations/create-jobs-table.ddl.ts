@@ -51,3 +51,15 @@ export function dropRetryPolicyDdl(jobs: JobsTable): string[] {
     `ALTER TABLE IF EXISTS ${jobs.qualified} DROP COLUMN IF EXISTS retry_policy`,
   ];
 }
+
+/** Third migration: lets retention sweeps find old finished rows without scanning the table. */
+export function addFinishedIndexDdl(jobs: JobsTable): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS "${jobs.finishedIndex}" ON ${jobs.qualified} (finished_at)
+     WHERE status IN ('completed', 'failed')`,
+  ];
+}
+
+export function dropFinishedIndexDdl(jobs: JobsTable): string[] {
+  return [`DROP INDEX IF EXISTS "${jobs.schema}"."${jobs.finishedIndex}"`];
+}

@@ -1,0 +1,113 @@
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import { FatalJobError, Job, JobsService } from 'nest-jobs';
+import { jobRows } from '../support/jobs-table.js';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+import { WorkerApps } from '../support/worker-apps.js';
+
+@Injectable()
+class RetentionHandlers {
+  @Job({ name: 'retention.ok' })
+  ok() {}
+
+  @Job({ name: 'retention.fail' })
+  fail() {
+    throw new FatalJobError('fails for good');
+  }
+}
+
+describe('worker: retention of finished jobs', () => {
+  let db: TestDatabase;
+  const apps = new WorkerApps(() => db, 'wret');
+  beforeAll(async () => {
+    db = await createTestDatabase('worker_retention');
+  });
+  afterEach(() => apps.closeAll());
+  afterAll(() => db?.drop());
+
+  it('deletes finished jobs past their retention and nothing else', async () => {
+    const app = await apps.start({
+      providers: [RetentionHandlers],
+      jobs: {
+        retention: { completedMs: 0, failedMs: false },
+        worker: { cleanupIntervalMs: 50 },
+      },
+    });
+    const jobs = app.get(JobsService);
+    const ok = await jobs.enqueue('retention.ok', {});
+    const failed = await jobs.enqueue('retention.fail', {});
+    const later = await jobs.enqueue('retention.ok', {}, { delay: 3_600_000 });
+
+    await waitFor(
+      'the completed job to be deleted and the failed one to be final',
+      async () => {
+        const rows = await jobRows(db);
+        return (
+          rows.every((row) => row.id !== ok) &&
+          rows.some((row) => row.id === failed && row.status === 'failed')
+        );
+      },
+    );
+    const rows = await jobRows(db);
+    expect(rows.map((row) => [row.id, row.status]).sort()).toEqual(
+      [
+        [failed, 'failed'],
+        [later, 'pending'],
+      ].sort(),
+    );
+    expect(app.logger.messages('log')).toContain(
+      'Deleted 1 finished job(s) past their retention',
+    );
+  });
+
+  it('keeps finished jobs younger than the retention', async () => {
+    await db.query('DELETE FROM nest_jobs');
+    const app = await apps.start({
+      providers: [RetentionHandlers],
+      jobs: {
+        retention: { completedMs: 3_600_000 },
+        worker: { cleanupIntervalMs: 20 },
+      },
+    });
+    const jobs = app.get(JobsService);
+    const [young, old] = [
+      await jobs.enqueue('retention.ok', {}),
+      await jobs.enqueue('retention.ok', {}),
+    ];
+    await waitFor(
+      'both to complete',
+      async () => (await jobRows(db, "status = 'completed'")).length === 2,
+    );
+    await db.query(
+      `UPDATE nest_jobs SET finished_at = now() - interval '2 hours' WHERE id = $1`,
+      [old],
+    );
+    // The sweep that deletes the old row has looked at the young one too: it must stay.
+    await waitFor(
+      'the old row to be deleted',
+      async () => (await jobRows(db, 'id = $1', [old])).length === 0,
+    );
+    expect((await jobRows(db)).map((row) => row.id)).toEqual([young]);
+  });
+
+  it('the sweep walks the finished_at index', async () => {
+    await db.query('SET enable_seqscan = off'); // a tiny table: ask what the planner can use
+    const [plan] = await db.query(
+      `EXPLAIN (FORMAT JSON) SELECT id FROM nest_jobs WHERE status = 'completed'
+       AND finished_at < now() - interval '1 day' ORDER BY finished_at LIMIT 1000 FOR UPDATE SKIP LOCKED`,
+    );
+    await db.query('RESET enable_seqscan');
+    expect(JSON.stringify(plan)).toContain('nest_jobs_finished_idx');
+  });
+});
