@@ -1,22 +1,33 @@
 import { inspect } from 'node:util';
 import { MAX_ERROR_LENGTH } from '../jobs.constants.js';
 
-/** Renders what a handler threw for `last_error`: message and stack, truncated. */
+/**
+ * Renders what a handler threw for `last_error`: message and stack, truncated. Never
+ * throws, whatever was thrown (a getter that throws, a revoked Proxy, a cause cycle).
+ */
 export function formatJobError(error: unknown): string {
   let text: string;
-  if (error instanceof Error) {
-    const head = `${error.name}: ${error.message}`;
-    text = error.stack
-      ? error.stack.startsWith(head)
-        ? error.stack
-        : `${head}\n${error.stack}`
-      : head;
-    if (error.cause !== undefined)
-      text += `\nCaused by: ${formatJobError(error.cause)}`;
-  } else {
-    text = `Non-Error value thrown: ${inspect(error, { depth: 3, breakLength: Infinity })}`;
+  try {
+    text = describeThrown(error, 0);
+  } catch {
+    text = 'A value was thrown that cannot be described (accessing it threw)';
   }
   return text.length > MAX_ERROR_LENGTH
     ? `${text.slice(0, MAX_ERROR_LENGTH - 15)}... [truncated]`
     : text;
+}
+
+function describeThrown(error: unknown, depth: number): string {
+  if (!(error instanceof Error)) {
+    return `Non-Error value thrown: ${inspect(error, { depth: 3, breakLength: Infinity })}`;
+  }
+  const head = `${error.name}: ${error.message}`;
+  let text = error.stack
+    ? error.stack.startsWith(head)
+      ? error.stack
+      : `${head}\n${error.stack}`
+    : head;
+  if (error.cause !== undefined && depth < 5)
+    text += `\nCaused by: ${describeThrown(error.cause, depth + 1)}`;
+  return text;
 }

@@ -347,7 +347,14 @@ export class JobsWorker
     const handler = this.registry.get(row.jobType);
     void this.executor
       .execute(job, handler)
-      .then((outcome) => this.finishJob(job, handler, outcome));
+      .then((outcome) => this.finishJob(job, handler, outcome))
+      .catch((error: unknown) =>
+        // Unreachable by design (execute never throws); kept so a bug here cannot become
+        // an unhandled rejection that takes the application down.
+        this.logger.error(
+          `Internal error finishing job ${row.id}: ${describe(error)}`,
+        ),
+      );
   }
 
   private finishJob(
