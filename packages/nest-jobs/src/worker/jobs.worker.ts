@@ -341,9 +341,12 @@ export class JobsWorker
       row.queue,
       (this.runningPerQueue.get(row.queue) ?? 0) + 1,
     );
-    this.logger.debug(
-      `Claimed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
-    );
+    // Per-job lines: built only when debug is on, this runs for every job.
+    if (Logger.isLevelEnabled('debug')) {
+      this.logger.debug(
+        `Claimed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
+      );
+    }
     const handler = this.registry.get(row.jobType);
     void this.executor
       .execute(job, handler)
@@ -386,9 +389,12 @@ export class JobsWorker
     const { row } = job;
     const ref = { id: row.id, attempt: row.attempt };
     if (outcome.kind === 'completed') {
-      this.logger.debug(
-        `Completed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
-      );
+      // Per-job lines: built only when debug is on, this runs for every job.
+      if (Logger.isLevelEnabled('debug')) {
+        this.logger.debug(
+          `Completed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
+        );
+      }
       return { kind: 'completed', ref };
     }
     const error = formatJobError(outcome.error);
