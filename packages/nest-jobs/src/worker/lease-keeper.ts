@@ -52,6 +52,10 @@ export class LeaseKeeper {
       for (const job of held) {
         // By attempt, not id: this process may also hold the newer attempt of the same job.
         if (stillHeld.has(attemptKey(job)) || !job.ownsAttempt) continue;
+        // A finished attempt's row usually stopped matching because our own outcome write
+        // committed while this heartbeat ran. If it was rescued instead, the fenced write
+        // changes nothing; either way there is no handler left to abort.
+        if (job.handlerDone) continue;
         job.leaseLost = true;
         job.abort.abort(new LeaseLostError());
         this.logger.warn(
