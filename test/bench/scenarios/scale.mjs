@@ -1,0 +1,57 @@
+// Scenario 5, scale: the same drain measured on a small table and on a large one (half of it
+// completed history, half pending backlog; graphile-worker keeps no history, so its large table
+// holds only the pending half), to show how the cost of claiming grows with the table. Rows are
+// copied in SQL from a row the system wrote itself (child/prefill.mjs), then VACUUM ANALYZE
+// (autovacuum is off on the benchmark server). We time a window of jobs from the first handler
+// call, read each claim statement's round trip from the query probe, and the peak RSS.
+import { ledger } from '../child/ledger.mjs';
+import { startRecording, stopRecording } from '../child/query-probe.mjs';
+import { settledState, verifyExactlyOnce } from '../child/verify.mjs';
+import { peakRssMb, resetPeakRss } from '../lib/proc-stats.mjs';
+import { sleep } from '../lib/stats.mjs';
+
+export async function run({ adapter, sizes, system, extra }) {
+  const rows = extra.rows;
+  const keepsHistory = system !== 'graphile-worker';
+  const small = rows <= sizes.scaleSmall;
+  const pending = small ? rows : Math.floor(rows / 2);
+  const history = small || !keepsHistory ? 0 : rows - pending;
+  await adapter.init();
+  const prefillStart = performance.now();
+  await adapter.prefill({ pending, history });
+  await adapter.analyze();
+  const prefillSeconds = (performance.now() - prefillStart) / 1000;
+  const window = Math.min(sizes.scaleWindowJobs, pending);
+  // Plans only at the large size, where they matter; before the worker touches the table.
+  const explain = !small && adapter.explainHotPath ? await adapter.explainHotPath(200) : null;
+
+  ledger.reset(pending);
+  resetPeakRss();
+  startRecording();
+  await adapter.startWorker();
+  const capAt = performance.now() + sizes.scaleCapSeconds * 1000;
+  while (ledger.handled < window && performance.now() < capAt) await sleep(10);
+  const reachedAt = performance.now();
+  const handledAtWindow = ledger.handled;
+  const statements = stopRecording();
+  const peakRss = peakRssMb();
+  await adapter.stopWorker();
+  const verify = verifyExactlyOnce(await settledState(adapter), { expected: pending, mustFinish: false });
+  const seconds = (reachedAt - ledger.firstStart) / 1000;
+  return {
+    rows,
+    pending,
+    history,
+    prefillSeconds,
+    window,
+    handled: handledAtWindow,
+    reachedWindow: handledAtWindow >= window,
+    seconds,
+    rate: handledAtWindow / seconds,
+    claim: statements.claim ?? null,
+    statements,
+    peakRssMb: peakRss,
+    explain,
+    verify,
+  };
+}

@@ -1,0 +1,190 @@
+// nest-jobs as users run it: a real Nest application context, JobsModule.forRoot with a
+// TypeORM DataSource, a provider whose @Job method is the handler, JobsService to enqueue.
+// Two contexts share one DataSource (one pg pool, like one app): a producer context with the
+// worker disabled, used to load jobs while nothing claims them, and a worker context started
+// when the scenario says so. While the worker context runs, enqueues go through its own
+// JobsService, as in an application that both enqueues and works.
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Job, JobsModule, JobsService } from 'nest-jobs';
+import { DataSource } from 'typeorm';
+import { ledger } from '../child/ledger.mjs';
+import { explainBoth, intArray, uuidArray } from '../child/explain.mjs';
+import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
+
+export const VARIANTS = {
+  default: {
+    label: 'defaults',
+    options: { worker: {} },
+    describe: 'JobsModule.forRoot({ dataSource, runMigrations: true }): concurrency 20, batchSize = concurrency, pollIntervalMs 1000, LISTEN/NOTIFY wake-ups; TypeORM pool of 10',
+  },
+  tuned: {
+    label: 'tuned',
+    // nest-jobs documents no throughput recipe yet; postgres-facts.md measured that claiming
+    // 200 at a time beats 50, and a worker never claims more than its free slots, so the
+    // claim size needs that many slots.
+    options: { worker: { concurrency: 200, batchSize: 200 } },
+    describe: 'worker: { concurrency: 200, batchSize: 200 } (bench choice: claims of 200, per postgres-facts.md); rest as defaults',
+  },
+};
+
+class NoopJobs {
+  async run(payload) {
+    ledger.run(payload.seq);
+  }
+}
+// Decorators applied by hand: this file is plain JavaScript.
+Injectable()(NoopJobs);
+Job({ name: 'noop' })(NoopJobs.prototype, 'run', Object.getOwnPropertyDescriptor(NoopJobs.prototype, 'run'));
+
+function moduleFor(dataSource, worker) {
+  class BenchJobsModule {}
+  Module({
+    imports: [JobsModule.forRoot({ dataSource, runMigrations: true, worker })],
+    providers: [NoopJobs],
+  })(BenchJobsModule);
+  return BenchJobsModule;
+}
+
+const NAMED_KINDS = [
+  [/_claim$/, 'claim'],
+  [/_complete$/, 'complete'],
+  [/_fail$/, 'fail'],
+  [/_insert_(one|many)(_notify)?$/, 'insert'],
+  [/_notify$/, 'notify'],
+  [/_heartbeat$/, 'heartbeat'],
+  [/_recover_expired$/, 'recover'],
+];
+
+export function createAdapter({ url, variant }) {
+  const settings = VARIANTS[variant];
+  let dataSource;
+  let producer;
+  let jobs;
+  let workerApp = null;
+  let workerJobs = null;
+  const q = (text, values) => dataSource.query(text, values);
+
+  return {
+    async init() {
+      dataSource = new DataSource({ type: 'postgres', url });
+      await dataSource.initialize();
+      producer = await NestFactory.createApplicationContext(moduleFor(dataSource, { ...settings.options.worker, enabled: false }), {
+        logger: ['error', 'warn'],
+      });
+      jobs = producer.get(JobsService);
+    },
+    enqueueOne: (seq) => (workerJobs ?? jobs).enqueue('noop', { seq }),
+    enqueueMany: (seqs) => (workerJobs ?? jobs).enqueueMany('noop', seqs.map((seq) => ({ seq }))),
+    async startWorker() {
+      workerApp = await NestFactory.createApplicationContext(moduleFor(dataSource, settings.options.worker), {
+        logger: ['error', 'warn'],
+      });
+      workerJobs = workerApp.get(JobsService);
+    },
+    async stopWorker() {
+      await workerApp?.close(); // drains: running handlers finish, outcomes are written
+      workerApp = null;
+      workerJobs = null;
+    },
+    async remaining() {
+      const [row] = await q(`SELECT count(*)::int AS n FROM nest_jobs WHERE status IN ('pending', 'running')`);
+      return row.n;
+    },
+    async countJobs() {
+      const [row] = await q('SELECT count(*)::int AS n FROM nest_jobs');
+      return row.n;
+    },
+    async finalState() {
+      const done = await q(
+        `SELECT (payload->>'seq')::int AS seq FROM nest_jobs WHERE status = 'completed' AND (payload->>'seq')::int >= 0`,
+      );
+      const states = await q(
+        `SELECT status, count(*)::int AS n FROM nest_jobs WHERE (payload->>'seq')::int >= 0 GROUP BY status`,
+      );
+      const counts = Object.fromEntries(states.map((r) => [r.status, r.n]));
+      return {
+        doneSeqs: done.map((r) => r.seq),
+        pending: counts.pending ?? 0,
+        running: counts.running ?? 0,
+        failed: counts.failed ?? 0,
+      };
+    },
+    async prefill({ pending, history }) {
+      const templateId = await jobs.enqueue('noop', { seq: -1 });
+      const where = `id = '${templateId}'`;
+      await copyTemplateRows(dataSource, {
+        table: 'public.nest_jobs',
+        templateWhere: where,
+        from: 1,
+        to: history,
+        overrides: {
+          id: 'gen_random_uuid()',
+          payload: `jsonb_build_object('seq', -g)`,
+          status: `'completed'`,
+          attempts: '1',
+          run_at: `now() - interval '1 day' + g * interval '1 microsecond'`,
+          created_at: `now() - interval '1 day' + g * interval '1 microsecond'`,
+          started_at: `now() - interval '1 day' + g * interval '1 microsecond'`,
+          finished_at: `now() - interval '1 day' + g * interval '1 microsecond'`,
+        },
+      });
+      await copyTemplateRows(dataSource, {
+        table: 'public.nest_jobs',
+        templateWhere: where,
+        from: 0,
+        to: pending - 1,
+        overrides: {
+          id: 'gen_random_uuid()',
+          payload: `jsonb_build_object('seq', g)`,
+          run_at: orderedTime(pending),
+          created_at: orderedTime(pending),
+        },
+      });
+      await q(`DELETE FROM nest_jobs WHERE ${where}`);
+    },
+    async analyze() {
+      await q('VACUUM ANALYZE nest_jobs');
+    },
+    /**
+     * EXPLAIN ANALYZE of the library's own claim and completion statements, custom and
+     * generic plan (child/explain.mjs), rolled back. White-box on purpose: the texts are read
+     * from the repository JobsService holds, so the plans are those of the statements the
+     * worker runs.
+     */
+    async explainHotPath(limit) {
+      const queries = jobs.repository?.queries;
+      if (!queries?.claim || !queries?.complete) return null;
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      const query = (text, values) => runner.query(text, values);
+      try {
+        await query('BEGIN');
+        const claim = await explainBoth(query, queries.claim.text, ["'default'", String(limit), '60000']);
+        // Claim for real inside the transaction, so the completion has running rows to match.
+        const result = await query(queries.claim.text, ['default', limit, 60_000]);
+        const claimed = Array.isArray(result[0]) ? result[0] : result; // TypeORM answers an UPDATE with [rows, count]
+        const complete = await explainBoth(query, queries.complete.text, [uuidArray(claimed.map((r) => r.id)), intArray(claimed.map((r) => r.attempts))]);
+        await query('ROLLBACK');
+        return [
+          { title: `claim of ${limit}`, statement: queries.claim.text, ...claim },
+          { title: `completion of ${claimed.length}`, statement: queries.complete.text, ...complete },
+        ];
+      } finally {
+        await runner.release();
+      }
+    },
+    classify(text, name) {
+      if (name) for (const [pattern, kind] of NAMED_KINDS) if (pattern.test(name)) return kind;
+      if (/^\s*LISTEN/i.test(text)) return 'listen';
+      if (/pg_notify/i.test(text)) return 'notify';
+      return 'other';
+    },
+    async close() {
+      await workerApp?.close();
+      await producer?.close();
+      await dataSource?.destroy();
+    },
+  };
+}

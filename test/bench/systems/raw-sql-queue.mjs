@@ -1,0 +1,194 @@
+// A minimal SKIP LOCKED queue written straight on `pg`: the practical limit of nest-jobs'
+// design on this machine, not a product (no retries, no lease renewal, no recovery).
+// What it does is what postgres-facts.md measured to be fast:
+// - enqueue: one prepared single-row INSERT; workers are woken by a pg_notify sent after the
+//   insert committed, at most one in flight per process (a NOTIFY inside the insert's
+//   transaction would serialise commits);
+// - claim: one prepared UPDATE ... WHERE id = ANY(ARRAY(SELECT ... ORDER BY run_at LIMIT n FOR
+//   UPDATE SKIP LOCKED)) RETURNING into a local buffer, refilled while slots still have work;
+// - completion: everything finished since the last write goes out as one
+//   UPDATE ... WHERE id = ANY($1) (rows are kept as 'completed', like nest-jobs' history;
+//   deleting them instead is ~30% faster per postgres-facts.md).
+
+const CHANNEL = 'raw_jobs';
+
+export const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS raw_jobs (
+     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     queue       text        NOT NULL DEFAULT 'default',
+     payload     jsonb       NOT NULL,
+     status      text        NOT NULL DEFAULT 'pending',
+     attempts    int         NOT NULL DEFAULT 0,
+     run_at      timestamptz NOT NULL DEFAULT now(),
+     locked_until timestamptz,
+     finished_at timestamptz
+   )`,
+  `CREATE INDEX IF NOT EXISTS raw_jobs_pending_idx ON raw_jobs (queue, run_at) WHERE status = 'pending'`,
+];
+
+export const STATEMENTS = {
+  insertOne: { name: 'raw_insert_one', text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)` },
+  insertMany: {
+    name: 'raw_insert_many',
+    text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
+  },
+  notify: { name: 'raw_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` },
+  // `id = ANY(ARRAY(subquery))` rather than `UPDATE ... FROM (subquery)`: with FROM, the planner
+  // may hash-join the candidates against a sequential scan of the whole table (it did at 40k
+  // rows, in both the custom and the generic plan), which makes every claim O(table); this form
+  // always updates through the primary key.
+  claim: {
+    name: 'raw_claim',
+    text: `UPDATE raw_jobs
+           SET status = 'running', attempts = attempts + 1, locked_until = now() + interval '60 seconds'
+           WHERE id = ANY(ARRAY(
+             SELECT id FROM raw_jobs
+             WHERE status = 'pending' AND queue = $1 AND run_at <= now()
+             ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED))
+           RETURNING id, payload`,
+  },
+  complete: {
+    name: 'raw_complete',
+    text: `UPDATE raw_jobs SET status = 'completed', finished_at = now(), locked_until = NULL WHERE id = ANY($1::bigint[])`,
+  },
+};
+
+/** Producer side: prepared inserts plus the coalesced wake-up. */
+export class RawProducer {
+  constructor(pool, queue = 'default') {
+    this.pool = pool;
+    this.queue = queue;
+    this.notifying = null;
+    this.notifyAgain = false;
+  }
+
+  async enqueue(payload) {
+    await this.pool.query({ ...STATEMENTS.insertOne, values: [this.queue, JSON.stringify(payload)] });
+    this.wake();
+  }
+
+  async enqueueMany(payloads) {
+    await this.pool.query({ ...STATEMENTS.insertMany, values: [this.queue, payloads.map((p) => JSON.stringify(p))] });
+    this.wake();
+  }
+
+  /** At most one pg_notify in flight; wake-ups asked for meanwhile share the next one. */
+  wake() {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = (async () => {
+      do {
+        this.notifyAgain = false;
+        await this.pool.query({ ...STATEMENTS.notify, values: [this.queue] }).catch(() => undefined);
+      } while (this.notifyAgain);
+      this.notifying = null;
+    })();
+  }
+
+  async flush() {
+    while (this.notifying) await this.notifying;
+  }
+}
+
+/** Worker side: LISTEN connection, claim loop into a local buffer, batched completions. */
+export class RawWorker {
+  constructor(pool, listenClient, handler, { concurrency = 200, claimSize = 200, pollMs = 1000, queue = 'default' } = {}) {
+    Object.assign(this, { pool, listenClient, handler, concurrency, claimSize, pollMs, queue });
+    this.buffer = [];
+    this.active = 0;
+    this.done = [];
+    this.claiming = false;
+    this.claimAgain = false;
+    this.flushing = null;
+    this.stopped = false;
+    this.timer = null;
+  }
+
+  async start() {
+    this.listenClient.on('notification', () => this.claim());
+    await this.listenClient.query(`LISTEN ${CHANNEL}`);
+    const poll = () => {
+      this.timer = setTimeout(() => {
+        this.claim();
+        poll();
+      }, this.pollMs);
+    };
+    poll();
+    this.claim();
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    while (this.claiming || this.active > 0 || this.buffer.length > 0 || this.flushing || this.done.length > 0) {
+      this.pump();
+      this.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.listenClient.query(`UNLISTEN ${CHANNEL}`).catch(() => undefined);
+  }
+
+  /** Refills the buffer while it is below half a claim; a full claim asks for another at once. */
+  async claim() {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    try {
+      do {
+        this.claimAgain = false;
+        const room = this.claimSize - this.buffer.length;
+        if (room < this.claimSize / 2 || this.stopped) break;
+        const { rows } = await this.pool.query({ ...STATEMENTS.claim, values: [this.queue, room] });
+        for (const row of rows) this.buffer.push(row);
+        this.pump();
+        if (rows.length === room) this.claimAgain = true;
+      } while (this.claimAgain);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  pump() {
+    while (this.active < this.concurrency && this.buffer.length > 0) {
+      const job = this.buffer.shift();
+      this.active += 1;
+      Promise.resolve(this.handler(job.payload)).then(
+        () => this.finish(job.id),
+        (error) => {
+          console.error(`[raw-sql] handler failed: ${error}`);
+          this.finish(job.id);
+        },
+      );
+    }
+  }
+
+  finish(id) {
+    this.active -= 1;
+    this.done.push(id);
+    this.flush();
+    this.pump();
+    if (this.buffer.length < this.claimSize / 2) this.claim();
+  }
+
+  /** One completion statement for everything finished while the previous one was in flight. */
+  flush() {
+    if (this.flushing || this.done.length === 0) return;
+    const ids = this.done;
+    this.done = [];
+    this.flushing = this.pool
+      .query({ ...STATEMENTS.complete, values: [ids] })
+      .catch((error) => {
+        console.error(`[raw-sql] completion failed: ${error.message}`);
+        this.done.push(...ids);
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.done.length) this.flush();
+      });
+  }
+}
