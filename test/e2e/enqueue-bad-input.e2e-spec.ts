@@ -328,4 +328,39 @@ describe('JobsService with validateJobNames: false', () => {
       }),
     ]);
   });
+
+  it('stores a job name that looks like SQL verbatim, executing nothing', async () => {
+    const name = `x'); DELETE FROM nest_jobs; SELECT ('`;
+    const id = await app.get(JobsService).enqueue(name, { ok: 1 });
+    expect(await jobRows(db, 'id = $1', [id])).toEqual([
+      expect.objectContaining({ job_type: name }),
+    ]);
+    expect((await jobRows(db)).length).toBe(2);
+  });
+
+  it('the table refuses rows written by hand with a status outside the enum or malformed JSON', async () => {
+    await expect(
+      db.query(
+        `INSERT INTO nest_jobs (job_type, status) VALUES ('by.hand', 'done')`,
+      ),
+    ).rejects.toThrow('violates check constraint "nest_jobs_status_check"');
+    await expect(
+      db.query(
+        `INSERT INTO nest_jobs (job_type, status) VALUES ('by.hand', 'PENDING')`,
+      ),
+    ).rejects.toThrow('violates check constraint "nest_jobs_status_check"');
+    await expect(
+      db.query(
+        `INSERT INTO nest_jobs (job_type, payload) VALUES ('by.hand', '{"unterminated": ')`,
+      ),
+    ).rejects.toThrow('invalid input syntax for type json');
+    await expect(
+      db.query(
+        `INSERT INTO nest_jobs (job_type, max_retries) VALUES ('by.hand', -1)`,
+      ),
+    ).rejects.toThrow(
+      'violates check constraint "nest_jobs_max_retries_check"',
+    );
+    expect((await jobRows(db, "job_type = 'by.hand'")).length).toBe(0);
+  });
 });
