@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { JobsRepository } from './sql/jobs.repository.js';
+import { describeError } from './utils/describe-error.js';
 
 /**
  * Wakes workers after pooled enqueues with a `pg_notify` sent after the insert committed.
@@ -20,11 +21,6 @@ export class EnqueueNotifier {
     if (!this.inFlight) this.inFlight = this.sendWaiting();
   }
 
-  /** Resolves once every queue notified so far has been sent (or failed). */
-  async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-  }
-
   private async sendWaiting(): Promise<void> {
     try {
       while (this.waiting.size > 0) {
@@ -34,9 +30,9 @@ export class EnqueueNotifier {
           await this.repository.notify(queues);
         } catch (error) {
           this.logger.warn(
-            `Could not notify workers of new jobs on ${queues.join(', ')} (they will find them at the next poll): ${
-              error instanceof Error ? error.message : String(error)
-            }`,
+            `Could not notify workers of new jobs on ${queues.join(', ')} (they will find them at the next poll): ${describeError(
+              error,
+            )}`,
           );
         }
       }

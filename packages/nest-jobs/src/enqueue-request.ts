@@ -15,6 +15,7 @@ import {
   checkName,
   checkPlainObject,
 } from './utils/option-checks.js';
+import { describeError } from './utils/describe-error.js';
 
 const ENQUEUE_KEYS = [
   'manager',
@@ -46,12 +47,11 @@ export function prepareJob(
   rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
   module: ResolvedJobsOptions,
   prefix = '',
-  extraKeys: readonly string[] = [],
 ): PreparedJob {
   const options = checkPlainObject(
     prefix.replace(/\.$/, ''),
     rawOptions ?? {},
-    [...ENQUEUE_KEYS, ...extraKeys],
+    ENQUEUE_KEYS,
   ) as EnqueueOptions;
   const { runAt, delayMs } = checkSchedule(options, prefix);
   const retry: RetryPolicy | undefined =
@@ -75,7 +75,7 @@ export function prepareJob(
       throw new InvalidPayloadError(
         name,
         'payload',
-        `was rejected by the job's validate(): ${error instanceof Error ? error.message : String(error)}`,
+        `was rejected by the job's validate(): ${describeError(error)}`,
       );
     }
   }

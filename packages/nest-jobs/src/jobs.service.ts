@@ -243,8 +243,8 @@ export class JobsService {
       );
     }
     const definition =
-      this.registry.get(defineJob(metadata).name)?.definition ??
-      defineJob(metadata);
+      this.registry.get(metadata.options.name ?? metadata.defaultName)
+        ?.definition ?? defineJob(metadata);
     this.classDefinitions.set(implementation as object, definition);
     return [definition.name, definition];
   }

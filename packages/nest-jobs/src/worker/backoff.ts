@@ -20,3 +20,17 @@ export function retryDelayMs(
   const capped = Math.min(raw, policy.capMs);
   return Math.round(capped * (0.5 + random() * 0.5));
 }
+
+/**
+ * Delay before reconnecting or rewriting after `failures` failures in a row (1-based):
+ * capped exponential, no jitter (one connection per process, nothing to spread).
+ */
+export function reconnectDelayMs(
+  backoff: { baseMs: number; capMs: number },
+  failures: number,
+): number {
+  return Math.min(
+    backoff.capMs,
+    backoff.baseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 10),
+  );
+}

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
 import type { JobsRepository } from '../sql/jobs.repository.js';
+import { describeError } from '../utils/describe-error.js';
 
 const BATCH = 1_000;
 
@@ -51,7 +52,7 @@ export class FinishedJobsJanitor {
       }
     } catch (error) {
       this.logger.warn(
-        `Could not delete finished jobs: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not delete finished jobs: ${describeError(error)}`,
       );
     }
     if (deleted > 0)

@@ -9,6 +9,7 @@ import type { JobContext } from '../interfaces/job-context.interface.js';
 import type { RegisteredJob } from '../job-handler.registry.js';
 import { runWithTraceId } from '../trace-context.js';
 import type { RunningJob } from './running-job.js';
+import { describeError } from '../utils/describe-error.js';
 
 /** How an attempt ended, as far as the handler is concerned. */
 export type AttemptOutcome =
@@ -41,7 +42,7 @@ export class JobExecutor {
       payload = JSON.parse(job.row.payload);
       handler.definition.validate?.(payload);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = describeError(error);
       return {
         kind: 'failed',
         error: new PayloadDecodeError(`Payload rejected: ${reason}`, {
@@ -83,6 +84,7 @@ export class JobExecutor {
 
   private createContext(job: RunningJob): JobContext {
     const { row } = job;
+    let logger: JobLogger | undefined;
     return {
       id: row.id,
       name: row.jobType,
@@ -92,7 +94,10 @@ export class JobExecutor {
       traceId: row.traceId,
       createdAt: row.createdAt,
       signal: job.abort.signal,
-      logger: new JobLogger(row.jobType, row.id),
+      // Built on first use: this runs for every job, and most handlers never log.
+      get logger() {
+        return (logger ??= new JobLogger(row.jobType, row.id));
+      },
     };
   }
 }

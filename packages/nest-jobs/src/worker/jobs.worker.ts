@@ -32,6 +32,7 @@ import {
 import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
 import { RunningJob } from './running-job.js';
 import { sleep } from './sleep.js';
+import { describeError } from '../utils/describe-error.js';
 
 /**
  * Claims and runs jobs in this process. Starts in onApplicationBootstrap (after every
@@ -207,7 +208,7 @@ export class JobsWorker
         return;
       } catch (error) {
         this.logger.warn(
-          `Could not return unfinished jobs to pending (try ${attempt}/3): ${describe(error)}`,
+          `Could not return unfinished jobs to pending (try ${attempt}/3): ${describeError(error)}`,
         );
         await sleep(200 * attempt);
       }
@@ -321,7 +322,7 @@ export class JobsWorker
     // Log the first failure and then every tenth, so an outage does not flood the log.
     if (this.claimFailures === 1 || this.claimFailures % 10 === 0) {
       this.logger.error(
-        `Could not claim jobs (${this.claimFailures} failure(s) in a row); retrying at the next poll: ${describe(error)}`,
+        `Could not claim jobs (${this.claimFailures} failure(s) in a row); retrying at the next poll: ${describeError(error)}`,
       );
     }
   }
@@ -355,7 +356,7 @@ export class JobsWorker
         // Unreachable by design (execute never throws); kept so a bug here cannot become
         // an unhandled rejection that takes the application down.
         this.logger.error(
-          `Internal error finishing job ${row.id}: ${describe(error)}`,
+          `Internal error finishing job ${row.id}: ${describeError(error)}`,
         ),
       );
   }
@@ -444,8 +445,4 @@ function parsePolicy(json: string | null): RetryPolicy | undefined {
 
 function traceSuffix(row: ClaimedJobRow): string {
   return row.traceId ? ` [trace ${row.traceId}]` : '';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

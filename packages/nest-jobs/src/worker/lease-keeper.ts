@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LeaseLostError } from '../errors/job-failure.errors.js';
 import { attemptKey, type JobsRepository } from '../sql/jobs.repository.js';
 import type { RunningJob } from './running-job.js';
+import { describeError } from '../utils/describe-error.js';
 
 /**
  * Keeps leases honest on both sides:
@@ -64,7 +65,7 @@ export class LeaseKeeper {
       }
     } catch (error) {
       this.logger.warn(
-        `Could not renew the leases of ${held.length} running job(s): ${describe(error)}`,
+        `Could not renew the leases of ${held.length} running job(s): ${describeError(error)}`,
       );
     }
   }
@@ -84,7 +85,9 @@ export class LeaseKeeper {
         if (recovered.length < 500 || this.stopped) break;
       }
     } catch (error) {
-      this.logger.warn(`Could not sweep expired leases: ${describe(error)}`);
+      this.logger.warn(
+        `Could not sweep expired leases: ${describeError(error)}`,
+      );
     }
     if (total > 0) this.onRecovered();
     return total;
@@ -105,8 +108,4 @@ export class LeaseKeeper {
       this.scheduleRecovery();
     }, delayMs);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { describeError } from '../utils/describe-error.js';
+import { reconnectDelayMs } from './backoff.js';
 
 /**
  * Holds one dedicated connection that LISTENs on the jobs channel (a pooled connection
@@ -28,11 +30,6 @@ export class NotificationListener {
 
   start(): void {
     this.connecting = this.connect();
-  }
-
-  /** True while the LISTEN is established. */
-  get listening(): boolean {
-    return this.client !== null;
   }
 
   async close(): Promise<void> {
@@ -85,12 +82,9 @@ export class NotificationListener {
   private scheduleReconnect(error: unknown): void {
     if (this.closed) return;
     this.failures += 1;
-    const delay = Math.min(
-      this.backoff.capMs,
-      this.backoff.baseMs * 2 ** Math.min(this.failures - 1, 10),
-    );
+    const delay = reconnectDelayMs(this.backoff, this.failures);
     this.logger.warn(
-      `LISTEN connection lost (${error instanceof Error ? error.message : String(error)}); ` +
+      `LISTEN connection lost (${describeError(error)}); ` +
         `reconnecting in ${delay} ms, polling meanwhile`,
     );
     this.reconnectTimer = setTimeout(() => {

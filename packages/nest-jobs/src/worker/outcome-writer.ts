@@ -5,6 +5,8 @@ import type {
   JobsRepository,
 } from '../sql/jobs.repository.js';
 import { sleep } from './sleep.js';
+import { describeError } from '../utils/describe-error.js';
+import { reconnectDelayMs } from './backoff.js';
 
 export type WrittenOutcome =
   | { readonly kind: 'completed'; readonly ref: AttemptRef }
@@ -35,10 +37,6 @@ export class OutcomeWriter {
     if (!this.flushing) this.flushing = this.flush();
   }
 
-  get size(): number {
-    return this.queue.length;
-  }
-
   /** Waits until everything queued is written, or until `timeoutMs` has passed. */
   async drain(timeoutMs: number): Promise<void> {
     this.deadline = Date.now() + timeoutMs;
@@ -58,20 +56,17 @@ export class OutcomeWriter {
         } catch (error) {
           this.queue = batch.concat(this.queue);
           failures += 1;
-          const delay = Math.min(
-            this.backoff.capMs,
-            this.backoff.baseMs * 2 ** Math.min(failures - 1, 10),
-          );
+          const delay = reconnectDelayMs(this.backoff, failures);
           if (Date.now() + delay > this.deadline) {
             this.logger.error(
-              `Giving up writing ${this.queue.length} job outcome(s) at shutdown: ${describe(error)}. ` +
+              `Giving up writing ${this.queue.length} job outcome(s) at shutdown: ${describeError(error)}. ` +
                 'Their leases will expire and the jobs will run again (at-least-once).',
             );
             this.queue = [];
             return;
           }
           this.logger.warn(
-            `Could not write ${batch.length} job outcome(s), retrying in ${delay} ms: ${describe(error)}`,
+            `Could not write ${batch.length} job outcome(s), retrying in ${delay} ms: ${describeError(error)}`,
           );
           await sleep(delay);
         }
@@ -93,8 +88,4 @@ export class OutcomeWriter {
       failed.length ? this.repository.fail(failed) : null,
     ]);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
