@@ -10,10 +10,8 @@ import {
   terminate,
 } from './harness/chaos-run.js';
 import type { Incarnation } from './harness/cluster.js';
-import {
-  createDatabaseOn,
-  RestartableServer,
-} from './harness/restartable-server.js';
+import { RestartableServer } from './harness/restartable-server.js';
+import { createTestDatabase } from '../support/test-database.js';
 import {
   chaosScale,
   random,
@@ -49,7 +47,7 @@ describe('chaos 3: database outages', () => {
   beforeAll(async () => {
     server = await RestartableServer.start();
     run = await ChaosRun.open('database-outage', {
-      database: () => createDatabaseOn(server!.url, 'chaos_outage'),
+      database: () => createTestDatabase('chaos_outage', server!.url),
       worker: { ...CHAOS_WORKER, leaseMs: 10_000, heartbeatIntervalMs: 500 },
     });
   }, 90_000);

@@ -1,20 +1,10 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
 import { jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { waitForListener, WorkerApps } from '../support/worker-apps.js';
+import { waitForListener, workerSuite } from '../support/worker-apps.js';
 
 /** Handlers in flight now and at most, in all and per queue, across every app that shares it. */
 class InFlight {
@@ -65,15 +55,12 @@ class SlowHandlers {
 
 describe('worker: concurrency', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wconc');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_concurrency');
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await db.query('DELETE FROM nest_jobs');
-  });
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_concurrency',
+    'wconc',
+    (created) => (db = created),
+    { clearJobsAfterEach: true },
+  );
 
   const start = (
     inFlight: InFlight,

@@ -1,11 +1,4 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FatalJobError,
@@ -15,12 +8,9 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { jobRow, type JobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { aborted, WorkerApps } from '../support/worker-apps.js';
+import { aborted, workerSuite } from '../support/worker-apps.js';
 
 /** Attempts each job id was run with, and the abort reasons handlers observed. */
 class Runs {
@@ -104,12 +94,11 @@ class FailingHandlers {
 
 describe('worker: failures and retries', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wfail');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_failures');
-  });
-  afterEach(() => apps.closeAll());
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_failures',
+    'wfail',
+    (created) => (db = created),
+  );
 
   const start = (runs: Runs) =>
     apps.start({

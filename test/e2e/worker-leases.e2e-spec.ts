@@ -1,11 +1,4 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Job,
@@ -15,12 +8,9 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { jobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { aborted, Gate, WorkerApps } from '../support/worker-apps.js';
+import { aborted, Gate, workerSuite } from '../support/worker-apps.js';
 
 /** Lets the test hold each attempt of a job until it says so, and see what happened to it. */
 class Attempts {
@@ -67,16 +57,12 @@ const LEASE_MS = 1_000;
 
 describe('worker: leases', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wlease');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_leases');
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    // Rows left running with a live lease would be rescued during a later test.
-    await db.query('DELETE FROM nest_jobs');
-  });
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_leases',
+    'wlease',
+    (created) => (db = created),
+    { clearJobsAfterEach: true },
+  );
 
   const start = (
     attempts: Attempts,

@@ -1,20 +1,10 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { FatalJobError, Job, JobsService } from 'nest-jobs';
 import { jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { WorkerApps } from '../support/worker-apps.js';
+import { workerSuite } from '../support/worker-apps.js';
 
 @Injectable()
 class RetentionHandlers {
@@ -29,12 +19,11 @@ class RetentionHandlers {
 
 describe('worker: retention of finished jobs', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wret');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_retention');
-  });
-  afterEach(() => apps.closeAll());
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_retention',
+    'wret',
+    (created) => (db = created),
+  );
 
   it('deletes finished jobs past their retention and nothing else', async () => {
     const app = await apps.start({

@@ -1,11 +1,4 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   currentTraceId,
@@ -15,12 +8,9 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { jobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { connectionsOf, WorkerApps } from '../support/worker-apps.js';
+import { connectionsOf, workerSuite } from '../support/worker-apps.js';
 
 /** What the handlers saw, shared with the test through DI. */
 class Seen {
@@ -84,12 +74,7 @@ class OtherHandlers {
 
 describe('worker: running jobs', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wrun');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_run');
-  });
-  afterEach(() => apps.closeAll());
-  afterAll(() => db?.drop());
+  const apps = workerSuite('worker_run', 'wrun', (created) => (db = created));
 
   const start = (seen: Seen, extra: { pollIntervalMs?: number } = {}) =>
     apps.start({

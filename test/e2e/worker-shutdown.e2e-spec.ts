@@ -1,11 +1,4 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,16 +10,13 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { jobRow, jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 import {
   aborted,
   connectionsOf,
   Gate,
-  WorkerApps,
+  workerSuite,
 } from '../support/worker-apps.js';
 
 /** What the handlers of one test did. */
@@ -103,15 +93,12 @@ class ShutdownHandlers {
 
 describe('worker: shutdown', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wstop');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_shutdown');
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await db.query('DELETE FROM nest_jobs');
-  });
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_shutdown',
+    'wstop',
+    (created) => (db = created),
+    { clearJobsAfterEach: true },
+  );
 
   const start = (
     journal: Journal,

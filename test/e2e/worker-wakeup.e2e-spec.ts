@@ -1,25 +1,15 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { jobRow, jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 import {
   connectionsOf,
   waitForListener,
-  WorkerApps,
+  workerSuite,
   type WorkerApp,
 } from '../support/worker-apps.js';
 
@@ -53,12 +43,11 @@ const WOKEN_WITHIN_MS = 10_000;
 
 describe('worker: wake-ups and reconnection', () => {
   let db: TestDatabase;
-  const apps = new WorkerApps(() => db, 'wwake');
-  beforeAll(async () => {
-    db = await createTestDatabase('worker_wakeup');
-  });
-  afterEach(() => apps.closeAll());
-  afterAll(() => db?.drop());
+  const apps = workerSuite(
+    'worker_wakeup',
+    'wwake',
+    (created) => (db = created),
+  );
 
   const start = (runs: Runs, worker: Record<string, unknown> = {}) =>
     apps.start({

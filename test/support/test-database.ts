@@ -20,21 +20,27 @@ function serverUrl(): string {
   return url;
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+/**
+ * Creates the database on the run's server, or on `server` (e.g. a server a chaos scenario
+ * restarts: the admin side is a pool, so it survives a restart like the assertion pool).
+ */
+export async function createTestDatabase(
+  label: string,
+  server: string = serverUrl(),
+): Promise<TestDatabase> {
   const name =
     `nest_jobs_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
+  const admin = new pg.Pool({ connectionString: server, max: 1 });
   await admin.query(`CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl());
+  const url = new URL(server);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({
     connectionString: url.toString(),
     max: 3,
     application_name: 'nest-jobs-test-assertions',
   });
-  // DROP ... WITH (FORCE) may terminate a pooled connection that is still closing; without
-  // a listener pg would turn that expected error into an unhandled one.
+  // DROP ... WITH (FORCE), or a server restart, may break a pooled connection; without a
+  // listener pg would turn that expected error into an unhandled one.
   pool.on('error', () => undefined);
   admin.on('error', () => undefined);
   return {

@@ -1,6 +1,10 @@
-import { expect } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { createJobsApp, type JobsApp, type JobsAppSetup } from './jobs-app.js';
-import { otherConnections, type TestDatabase } from './test-database.js';
+import {
+  createTestDatabase,
+  otherConnections,
+  type TestDatabase,
+} from './test-database.js';
 import { waitFor } from './wait-for.js';
 
 /** An app of a worker suite: its pool's application name finds its backends. */
@@ -116,4 +120,30 @@ export function aborted(signal: AbortSignal): Promise<unknown> {
       once: true,
     }),
   );
+}
+
+/**
+ * Registers the lifecycle of a worker suite: a database of its own (handed to `onDatabase`),
+ * every app closed with the leak check after each test, the table emptied after each test
+ * when asked (a row left running with a live lease would be rescued during a later test),
+ * and the database dropped at the end. Returns the suite's WorkerApps.
+ */
+export function workerSuite(
+  databaseLabel: string,
+  appLabel: string,
+  onDatabase: (db: TestDatabase) => void,
+  { clearJobsAfterEach = false }: { clearJobsAfterEach?: boolean } = {},
+): WorkerApps {
+  let db: TestDatabase | undefined;
+  const apps = new WorkerApps(() => db!, appLabel);
+  beforeAll(async () => {
+    db = await createTestDatabase(databaseLabel);
+    onDatabase(db);
+  });
+  afterEach(async () => {
+    await apps.closeAll();
+    if (clearJobsAfterEach) await db!.query('DELETE FROM nest_jobs');
+  });
+  afterAll(() => db?.drop());
+  return apps;
 }

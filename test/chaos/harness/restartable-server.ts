@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,6 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from 'nest-jobs-demo/embedded-database';
-import pg from 'pg';
-import type { TestDatabase } from '../../support/test-database.js';
 import { waitFor } from '../../support/wait-for.js';
 
 /**
@@ -111,34 +108,4 @@ export class RestartableServer {
     if (!this.running) throw new Error(`the server is down (${this.lastUrl})`);
     return this.running;
   }
-}
-
-/** Like createTestDatabase, on a given server (the pools survive a server restart). */
-export async function createDatabaseOn(
-  serverUrl: string,
-  label: string,
-): Promise<TestDatabase> {
-  const name = `nest_jobs_${label}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Pool({ connectionString: serverUrl, max: 1 });
-  admin.on('error', () => undefined);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({
-    connectionString: url.toString(),
-    max: 3,
-    application_name: 'nest-jobs-test-assertions',
-  });
-  // Expected while the server restarts: a broken idle client is dropped and replaced.
-  pool.on('error', () => undefined);
-  return {
-    name,
-    url: url.toString(),
-    query: async (text, values) => (await pool.query(text, values)).rows,
-    drop: async () => {
-      await pool.end();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    },
-  };
 }
