@@ -18,6 +18,7 @@ import {
   NEST_JOBS_MIGRATIONS,
   type JobsModuleOptions,
 } from 'nest-jobs';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CapturingLogger } from '../support/jobs-app.js';
 import {
@@ -236,6 +237,30 @@ describe('JobsModule start-up checks', () => {
       expect(
         await db.query(`SELECT to_regclass('jobs.queue_items') AS t`),
       ).toEqual([{ t: null }]);
+    });
+
+    it('runMigrations takes no table lock when the schema is complete (instances already working)', async () => {
+      const first = await start({
+        runMigrations: true,
+        worker: { enabled: false },
+      });
+      await first.close();
+      // A working instance holds ROW EXCLUSIVE on the table while it claims and completes.
+      const working = new pg.Client({ connectionString: db.url });
+      await working.connect();
+      try {
+        await working.query('BEGIN');
+        await working.query('LOCK TABLE nest_jobs IN ROW EXCLUSIVE MODE');
+        await working.query(`SET lock_timeout = '5s'`);
+        const started = await start({
+          runMigrations: true,
+          worker: { enabled: false },
+        });
+        await started.close();
+      } finally {
+        await working.query('ROLLBACK');
+        await working.end();
+      }
     });
 
     it('concurrent start-ups migrating at once do not collide', async () => {

@@ -26,7 +26,10 @@ export async function prepareJobsTable(
     schema: options.schema,
     table: options.table,
   });
-  if (options.runMigrations) {
+  // Only when something is missing: the idempotent DDL still takes table locks
+  // (CREATE INDEX IF NOT EXISTS, ALTER TABLE ... IF NOT EXISTS), so re-running it while other
+  // instances work would queue behind their claims, or deadlock with them.
+  if (options.runMigrations && !isComplete(await repository.tableState())) {
     const queryRunner = dataSource.createQueryRunner();
     try {
       await queryRunner.startTransaction();
@@ -58,4 +61,10 @@ export async function prepareJobsTable(
       missing[first] as string,
     );
   }
+}
+
+function isComplete(
+  state: Awaited<ReturnType<JobsRepository['tableState']>>,
+): boolean {
+  return state.tableExists && state.hasRetryPolicy && state.hasFinishedIndex;
 }
