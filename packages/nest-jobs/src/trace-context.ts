@@ -8,6 +8,9 @@ const traceStorage = new AsyncLocalStorage<string>();
  * id. Inside a job handler the job's own trace id is current, so follow-ups inherit it.
  */
 export function runWithTraceId<T>(traceId: string, fn: () => T): T {
+  // Nothing to set and nothing to clear: skip run(), whose first call turns on async
+  // hooks for every promise of the process (the worker calls this for every job).
+  if (!traceId && !traceStorage.getStore()) return fn();
   return traceStorage.run(traceId, fn);
 }
 

@@ -15,7 +15,8 @@ function prefixLines(stream, prefix, output) {
   const emit = (line) => {
     output.lines += 1;
     if (output.lines <= SHOWN_LINES) process.stderr.write(`${prefix}${line}\n`);
-    else if (output.lines === SHOWN_LINES + 1) process.stderr.write(`${prefix}(further output counted, not shown)\n`);
+    else if (output.lines === SHOWN_LINES + 1)
+      process.stderr.write(`${prefix}(further output counted, not shown)\n`);
   };
   stream.setEncoding('utf8');
   stream.on('data', (chunk) => {
@@ -32,7 +33,8 @@ export function runChild(config, { timeoutMs }) {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [JSON.stringify(config)], {
       execPath: node22Path(),
-      execArgv: [],
+      // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
+      execArgv: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -50,9 +52,16 @@ export function runChild(config, { timeoutMs }) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (message?.type === 'result') resolve({ ...message.result, outputLines: output.lines });
-      else if (message?.type === 'error') reject(Object.assign(new Error(message.message), { childStack: message.stack }));
-      else reject(new Error(`child exited (${signal ?? code}) without a result`));
+      if (message?.type === 'result')
+        resolve({ ...message.result, outputLines: output.lines });
+      else if (message?.type === 'error')
+        reject(
+          Object.assign(new Error(message.message), {
+            childStack: message.stack,
+          }),
+        );
+      else
+        reject(new Error(`child exited (${signal ?? code}) without a result`));
     });
   });
 }

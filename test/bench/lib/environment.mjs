@@ -9,9 +9,15 @@ import { fileURLToPath } from 'node:url';
 
 /** Version from node_modules as Node resolves it from here (exports maps may hide package.json). */
 function packageVersion(name) {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+  for (
+    let dir = dirname(fileURLToPath(import.meta.url));
+    ;
+    dir = dirname(dir)
+  ) {
     try {
-      return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
+      return JSON.parse(
+        readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8'),
+      ).version;
     } catch {
       if (dirname(dir) === dir) return 'not installed';
     }
@@ -19,13 +25,19 @@ function packageVersion(name) {
 }
 
 function cpuModel() {
-  const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-  return match ? match[1].trim() : os.cpus()[0]?.model ?? 'unknown';
+  const match = /^model name\s*:\s*(.+)$/m.exec(
+    readFileSync('/proc/cpuinfo', 'utf8'),
+  );
+  return match ? match[1].trim() : (os.cpus()[0]?.model ?? 'unknown');
 }
 
 function git(args, cwd) {
   try {
-    return execFileSync('git', ['--no-optional-locks', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['--no-optional-locks', ...args], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -38,9 +50,12 @@ function git(args, cwd) {
 function distFingerprint(repoRoot) {
   const root = join(repoRoot, 'packages/nest-jobs/dist');
   try {
-    const files = readdirSync(root, { recursive: true }).filter((f) => f.endsWith('.js')).sort();
+    const files = readdirSync(root, { recursive: true })
+      .filter((f) => f.endsWith('.js'))
+      .sort();
     const hash = createHash('sha1');
-    for (const file of files) hash.update(file).update(readFileSync(join(root, file)));
+    for (const file of files)
+      hash.update(file).update(readFileSync(join(root, file)));
     return hash.digest('hex').slice(0, 10);
   } catch {
     return null;
@@ -53,7 +68,10 @@ export function loadAverage() {
 
 export function machineInfo(repoRoot) {
   const head = git(['rev-parse', '--short', 'HEAD'], repoRoot);
-  const dirty = git(['status', '--porcelain', '--', 'packages/nest-jobs'], repoRoot);
+  const dirty = git(
+    ['status', '--porcelain', '--', 'packages/nest-jobs'],
+    repoRoot,
+  );
   return {
     date: new Date().toISOString(),
     cpus: os.cpus().length,

@@ -16,6 +16,7 @@ export function node22Path() {
     );
   }
   const binary = join(dirname(manifest), 'bin', 'node');
-  if (!existsSync(binary)) throw new Error(`Node 22 binary missing at ${binary}`);
+  if (!existsSync(binary))
+    throw new Error(`Node 22 binary missing at ${binary}`);
   return binary;
 }

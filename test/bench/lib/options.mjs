@@ -59,10 +59,15 @@ const QUICK = {
 };
 
 function list(value, allowed, flag) {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!allowed.includes(item)) {
-      throw new Error(`${flag}: unknown "${item}" (expected one of ${allowed.join(', ')})`);
+      throw new Error(
+        `${flag}: unknown "${item}" (expected one of ${allowed.join(', ')})`,
+      );
     }
   }
   return items;
@@ -70,13 +75,25 @@ function list(value, allowed, flag) {
 
 function positiveInt(value, flag) {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${flag}: expected a positive integer, got "${value}"`);
   return n;
 }
 
 /** Parses argv (without node and script) into { quick, scenarios, systems, sizes, out, write, large }. */
 export function parseOptions(argv) {
-  const flags = { quick: false, only: null, systems: null, jobs: null, large: null, noLarge: false, rate: null, repeat: 1, out: null, write: true };
+  const flags = {
+    quick: false,
+    only: null,
+    systems: null,
+    jobs: null,
+    large: null,
+    noLarge: false,
+    rate: null,
+    repeat: 1,
+    out: null,
+    write: true,
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const next = () => {
@@ -85,18 +102,41 @@ export function parseOptions(argv) {
       return value;
     };
     switch (arg) {
-      case '--quick': flags.quick = true; break;
-      case '--only': flags.only = list(next(), SCENARIOS, arg); break;
-      case '--systems': flags.systems = list(next(), SYSTEMS, arg); break;
-      case '--jobs': flags.jobs = positiveInt(next(), arg); break;
-      case '--large': flags.large = positiveInt(next(), arg); break;
-      case '--no-large': flags.noLarge = true; break;
-      case '--rate': flags.rate = positiveInt(next(), arg); break;
-      case '--repeat': flags.repeat = positiveInt(next(), arg); break;
-      case '--out': flags.out = next(); break;
-      case '--no-write': flags.write = false; break;
-      case '--help': case '-h': return { help: USAGE };
-      default: throw new Error(`unknown flag "${arg}"\n${USAGE}`);
+      case '--quick':
+        flags.quick = true;
+        break;
+      case '--only':
+        flags.only = list(next(), SCENARIOS, arg);
+        break;
+      case '--systems':
+        flags.systems = list(next(), SYSTEMS, arg);
+        break;
+      case '--jobs':
+        flags.jobs = positiveInt(next(), arg);
+        break;
+      case '--large':
+        flags.large = positiveInt(next(), arg);
+        break;
+      case '--no-large':
+        flags.noLarge = true;
+        break;
+      case '--rate':
+        flags.rate = positiveInt(next(), arg);
+        break;
+      case '--repeat':
+        flags.repeat = positiveInt(next(), arg);
+        break;
+      case '--out':
+        flags.out = next();
+        break;
+      case '--no-write':
+        flags.write = false;
+        break;
+      case '--help':
+      case '-h':
+        return { help: USAGE };
+      default:
+        throw new Error(`unknown flag "${arg}"\n${USAGE}`);
     }
   }
   const sizes = { ...(flags.quick ? QUICK : FULL) };
@@ -104,7 +144,9 @@ export function parseOptions(argv) {
   if (flags.rate) sizes.sustainedRate = flags.rate;
   if (flags.large) sizes.scaleLarge = flags.large;
   if (sizes.scaleLarge <= sizes.scaleSmall) {
-    throw new Error(`--large must exceed the small case (${sizes.scaleSmall} rows)`);
+    throw new Error(
+      `--large must exceed the small case (${sizes.scaleSmall} rows)`,
+    );
   }
   return {
     quick: flags.quick,

@@ -38,35 +38,61 @@ export async function createDatabase(name) {
 
 /** CHECKPOINT (superuser only; skipped silently otherwise): flushes what earlier runs left dirty. */
 export async function checkpoint() {
-  await withAdmin((client) => client.query('CHECKPOINT')).catch(() => undefined);
+  await withAdmin((client) => client.query('CHECKPOINT')).catch(
+    () => undefined,
+  );
 }
 
 export async function dropDatabase(name) {
-  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  await withAdmin((client) =>
+    client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  );
 }
 
 /** Databases a killed earlier run left behind (their names start with the run prefix). */
 export async function dropLeftovers(prefix) {
   await withAdmin(async (client) => {
-    const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    const { rows } = await client.query(
+      'SELECT datname FROM pg_database WHERE datname LIKE $1',
+      [`${prefix}%`],
+    );
+    for (const { datname } of rows)
+      await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   });
 }
 
 const SETTINGS = [
-  'server_version', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_connections',
-  'synchronous_commit', 'fsync', 'full_page_writes', 'wal_level', 'wal_buffers', 'commit_delay',
-  'max_wal_size', 'checkpoint_timeout', 'autovacuum', 'jit', 'random_page_cost',
+  'server_version',
+  'shared_buffers',
+  'effective_cache_size',
+  'work_mem',
+  'max_connections',
+  'synchronous_commit',
+  'fsync',
+  'full_page_writes',
+  'wal_level',
+  'wal_buffers',
+  'commit_delay',
+  'max_wal_size',
+  'checkpoint_timeout',
+  'autovacuum',
+  'jit',
+  'random_page_cost',
 ];
 
 export async function serverSettings() {
   return withAdmin(async (client) => {
-    const { rows } = await client.query('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [SETTINGS]);
+    const { rows } = await client.query(
+      'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
+      [SETTINGS],
+    );
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
     const shown = {};
     for (const name of SETTINGS) {
       if (!byName[name]) continue;
-      const { rows: [row] } = await client.query(`SHOW ${name}`);
+      const {
+        rows: [row],
+      } = await client.query(`SHOW ${name}`);
       shown[name] = row[name];
     }
     return shown;
@@ -80,10 +106,17 @@ export async function serverSettings() {
 export async function postmasterPid() {
   try {
     const dataDirectory = await withAdmin(async (client) => {
-      const { rows: [row] } = await client.query('SHOW data_directory');
+      const {
+        rows: [row],
+      } = await client.query('SHOW data_directory');
       return row.data_directory;
     });
-    const pid = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+    const pid = Number(
+      readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split(
+        '\n',
+        1,
+      )[0],
+    );
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
@@ -93,7 +126,9 @@ export async function postmasterPid() {
 /** Backends of other databases that are running a statement now (someone else loads the server). */
 export async function foreignActivity(ownPrefix) {
   return withAdmin(async (client) => {
-    const { rows: [row] } = await client.query(
+    const {
+      rows: [row],
+    } = await client.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE state = 'active' AND pid <> pg_backend_pid() AND datname IS NOT NULL AND datname NOT LIKE $1`,
       [`${ownPrefix}%`],

@@ -8,11 +8,24 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
       const { variants, enqueueVariants } = CATALOG[system];
       if (scenario === 'scale') {
         const variant = FASTEST_VARIANT[system];
-        runs.push({ scenario, system, variant, extra: { rows: sizes.scaleSmall, size: 'small' } });
-        if (includeLarge) runs.push({ scenario, system, variant, extra: { rows: sizes.scaleLarge, size: 'large' } });
+        runs.push({
+          scenario,
+          system,
+          variant,
+          extra: { rows: sizes.scaleSmall, size: 'small' },
+        });
+        if (includeLarge)
+          runs.push({
+            scenario,
+            system,
+            variant,
+            extra: { rows: sizes.scaleLarge, size: 'large' },
+          });
         continue;
       }
-      for (const variant of scenario === 'enqueue' ? enqueueVariants : variants) {
+      for (const variant of scenario === 'enqueue'
+        ? enqueueVariants
+        : variants) {
         runs.push({ scenario, system, variant, extra: {} });
       }
     }
@@ -24,23 +37,41 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
 export function runTimeoutMs(run, sizes) {
   const slack = 120_000;
   switch (run.scenario) {
-    case 'enqueue': return sizes.enqueueSingleSeconds * 1000 + slack;
-    case 'drain': return sizes.drainCapSeconds * 1000 + slack;
-    case 'latency': return sizes.latencyCapSeconds * 1000 + 60_000 + slack;
-    case 'sustained': return (sizes.sustainedSeconds + sizes.sustainedTailSeconds) * 1000 + slack;
-    case 'scale': return sizes.scaleCapSeconds * 1000 + Math.ceil(run.extra.rows / 1000) * 200 + slack;
-    default: return 10 * 60_000;
+    case 'enqueue':
+      return sizes.enqueueSingleSeconds * 1000 + slack;
+    case 'drain':
+      return sizes.drainCapSeconds * 1000 + slack;
+    case 'latency':
+      return sizes.latencyCapSeconds * 1000 + 60_000 + slack;
+    case 'sustained':
+      return (
+        (sizes.sustainedSeconds + sizes.sustainedTailSeconds) * 1000 + slack
+      );
+    case 'scale':
+      return (
+        sizes.scaleCapSeconds * 1000 +
+        Math.ceil(run.extra.rows / 1000) * 200 +
+        slack
+      );
+    default:
+      return 10 * 60_000;
   }
 }
 
 /** The figure a repeated measurement is ranked by, higher is better (latency is negated). */
 export function primaryMetric(scenario, result) {
   switch (scenario) {
-    case 'enqueue': return result.single.rate;
-    case 'drain': return result.rate;
-    case 'latency': return -result.latencyMs.p50;
-    case 'sustained': return result.completedRate;
-    case 'scale': return result.rate;
-    default: return 0;
+    case 'enqueue':
+      return result.single.rate;
+    case 'drain':
+      return result.rate;
+    case 'latency':
+      return -result.latencyMs.p50;
+    case 'sustained':
+      return result.completedRate;
+    case 'scale':
+      return result.rate;
+    default:
+      return 0;
   }
 }

@@ -9,7 +9,10 @@ let ticksPerSecond = null;
 function clockTicks() {
   if (ticksPerSecond === null) {
     try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+      ticksPerSecond =
+        Number(
+          execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+        ) || 100;
     } catch {
       ticksPerSecond = 100;
     }
@@ -37,9 +40,14 @@ export function pgClusterCpuSeconds(postmasterPid) {
       continue; // the process exited while we looked
     }
     // fields[0] is the state, fields[1] the ppid; utime..cstime are stat fields 14..17.
-    if (Number(entry) !== postmasterPid && Number(fields[1]) !== postmasterPid) continue;
+    if (Number(entry) !== postmasterPid && Number(fields[1]) !== postmasterPid)
+      continue;
     found = true;
-    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    ticks +=
+      Number(fields[11]) +
+      Number(fields[12]) +
+      Number(fields[13]) +
+      Number(fields[14]);
   }
   return found ? ticks / clockTicks() : null;
 }
@@ -62,13 +70,19 @@ export function resetPeakRss() {
 
 /** VmHWM (peak resident set) of this process in MiB. */
 export function peakRssMb() {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  const match = /VmHWM:\s+(\d+) kB/.exec(
+    readFileSync('/proc/self/status', 'utf8'),
+  );
   return match ? Number(match[1]) / 1024 : null;
 }
 
 /** A point in time for cpuBetween(). */
 export function cpuMark(postmasterPid) {
-  return { node: selfCpuSeconds(), pg: pgClusterCpuSeconds(postmasterPid), at: performance.now() };
+  return {
+    node: selfCpuSeconds(),
+    pg: pgClusterCpuSeconds(postmasterPid),
+    at: performance.now(),
+  };
 }
 
 export function cpuBetween(start, end) {

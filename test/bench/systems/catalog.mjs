@@ -3,12 +3,33 @@
 // described by each adapter's VARIANTS and reported back by the child.
 
 export const CATALOG = {
-  'nest-jobs': { display: 'nest-jobs', variants: ['default', 'tuned'], enqueueVariants: ['default'] },
+  'nest-jobs': {
+    display: 'nest-jobs',
+    variants: ['default', 'tuned'],
+    enqueueVariants: ['default'],
+  },
   // The tuned queue has notify: true, which adds a pg_notify to every send: enqueue both.
-  'pg-boss': { display: 'pg-boss', variants: ['default', 'tuned'], enqueueVariants: ['default', 'tuned'] },
-  'graphile-worker': { display: 'graphile-worker', variants: ['default', 'tuned'], enqueueVariants: ['default'] },
-  'raw-sql': { display: 'raw SQL', variants: ['default'], enqueueVariants: ['default'] },
+  'pg-boss': {
+    display: 'pg-boss',
+    variants: ['default', 'tuned'],
+    enqueueVariants: ['default', 'tuned'],
+  },
+  'graphile-worker': {
+    display: 'graphile-worker',
+    variants: ['default', 'tuned'],
+    enqueueVariants: ['default'],
+  },
+  'raw-sql': {
+    display: 'raw SQL',
+    variants: ['default'],
+    enqueueVariants: ['default'],
+  },
 };
 
 /** Variant used when a scenario runs one configuration per system (scale). */
-export const FASTEST_VARIANT = { 'nest-jobs': 'tuned', 'pg-boss': 'tuned', 'graphile-worker': 'tuned', 'raw-sql': 'default' };
+export const FASTEST_VARIANT = {
+  'nest-jobs': 'tuned',
+  'pg-boss': 'tuned',
+  'graphile-worker': 'tuned',
+  'raw-sql': 'default',
+};

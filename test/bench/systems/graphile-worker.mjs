@@ -11,27 +11,39 @@ export const VARIANTS = {
   default: {
     label: 'defaults',
     worker: {},
-    describe: 'run({ taskList }) with the WorkerPreset defaults: concurrentJobs 1, pollInterval 2000, maxPoolSize 10, no localQueue, no completion batching; jobs added with WorkerUtils.addJob / addJobs',
+    describe:
+      'run({ taskList }) with the WorkerPreset defaults: concurrentJobs 1, pollInterval 2000, maxPoolSize 10, no localQueue, no completion batching; jobs added with WorkerUtils.addJob / addJobs',
   },
   tuned: {
     label: 'tuned',
     // The configuration of the "Performance" page of its docs (worker.graphile.org/docs/performance),
     // the one that produced its published peak: local queue of 500, batched completion/failure.
-    worker: { concurrentJobs: 24, maxPoolSize: 25, localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
-    describe: 'preset.worker: { concurrentJobs: 24, maxPoolSize: 25, localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } (its docs\' performance configuration)',
+    worker: {
+      concurrentJobs: 24,
+      maxPoolSize: 25,
+      localQueue: { size: 500 },
+      completeJobBatchDelay: 0,
+      failJobBatchDelay: 0,
+    },
+    describe:
+      "preset.worker: { concurrentJobs: 24, maxPoolSize: 25, localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } (its docs' performance configuration)",
   },
 };
 
 // Warnings and errors only: its info lines would bury the tables.
 const logger = new Logger(() => (level, message) => {
-  if (level === 'error' || level === 'warning') console.error(`[graphile-worker ${level}] ${message}`);
+  if (level === 'error' || level === 'warning')
+    console.error(`[graphile-worker ${level}] ${message}`);
 });
 
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
   let utils;
   let runner = null;
-  const q = async (text, values) => utils.withPgClient(async (client) => (await client.query(text, values)).rows);
+  const q = async (text, values) =>
+    utils.withPgClient(
+      async (client) => (await client.query(text, values)).rows,
+    );
 
   return {
     async init() {
@@ -39,7 +51,10 @@ export function createAdapter({ url, variant }) {
       await utils.migrate();
     },
     enqueueOne: (seq) => utils.addJob('noop', { seq }),
-    enqueueMany: (seqs) => utils.addJobs(seqs.map((seq) => ({ identifier: 'noop', payload: { seq } }))),
+    enqueueMany: (seqs) =>
+      utils.addJobs(
+        seqs.map((seq) => ({ identifier: 'noop', payload: { seq } })),
+      ),
     async startWorker() {
       runner = await run({
         connectionString: url,
@@ -58,7 +73,9 @@ export function createAdapter({ url, variant }) {
       runner = null;
     },
     async remaining() {
-      const [row] = await q(`SELECT count(*)::int AS n FROM ${TABLE} WHERE attempts < max_attempts`);
+      const [row] = await q(
+        `SELECT count(*)::int AS n FROM ${TABLE} WHERE attempts < max_attempts`,
+      );
       return row.n;
     },
     async countJobs() {
@@ -75,24 +92,33 @@ export function createAdapter({ url, variant }) {
          FROM ${TABLE} WHERE (payload->>'seq')::int >= 0`,
         [handledSeqs],
       );
-      return { deletesDone: true, present: present.n, handledLeft: present.handled_left, running: present.running, failed: present.failed };
+      return {
+        deletesDone: true,
+        present: present.n,
+        handledLeft: present.handled_left,
+        running: present.running,
+        failed: present.failed,
+      };
     },
     async prefill({ pending }) {
       // No completed history exists in graphile-worker's table (completion deletes the row).
       const template = await utils.addJob('noop', { seq: -1 });
       const where = `id = ${Number(template.id)}`;
-      await copyTemplateRows({ query: q }, {
-        table: TABLE,
-        templateWhere: where,
-        from: 0,
-        to: pending - 1,
-        overrides: {
-          payload: `json_build_object('seq', g)`,
-          run_at: orderedTime(pending),
-          created_at: orderedTime(pending),
-          updated_at: orderedTime(pending),
+      await copyTemplateRows(
+        { query: q },
+        {
+          table: TABLE,
+          templateWhere: where,
+          from: 0,
+          to: pending - 1,
+          overrides: {
+            payload: `json_build_object('seq', g)`,
+            run_at: orderedTime(pending),
+            created_at: orderedTime(pending),
+            updated_at: orderedTime(pending),
+          },
         },
-      });
+      );
       await q(`DELETE FROM ${TABLE} WHERE ${where}`);
     },
     async analyze() {
@@ -104,7 +130,8 @@ export function createAdapter({ url, variant }) {
       if (name?.startsWith('fail_job')) return 'fail';
       if (/^\s*LISTEN/i.test(text)) return 'listen';
       if (/add_jobs?\s*\(/i.test(text)) return 'insert';
-      if (/for update\s+skip locked/i.test(text) && /locked_by/i.test(text)) return 'claim';
+      if (/for update\s+skip locked/i.test(text) && /locked_by/i.test(text))
+        return 'claim';
       if (/delete from .*_private_jobs/i.test(text)) return 'complete';
       return 'other';
     },

@@ -17,7 +17,8 @@ export const VARIANTS = {
   default: {
     label: 'defaults',
     options: { worker: {} },
-    describe: 'JobsModule.forRoot({ dataSource, runMigrations: true }): concurrency 20, batchSize = concurrency, pollIntervalMs 1000, LISTEN/NOTIFY wake-ups; TypeORM pool of 10',
+    describe:
+      'JobsModule.forRoot({ dataSource, runMigrations: true }): concurrency 20, batchSize = concurrency, pollIntervalMs 1000, LISTEN/NOTIFY wake-ups; TypeORM pool of 10',
   },
   tuned: {
     label: 'tuned',
@@ -25,7 +26,8 @@ export const VARIANTS = {
     // 200 at a time beats 50, and a worker never claims more than its free slots, so the
     // claim size needs that many slots.
     options: { worker: { concurrency: 200, batchSize: 200 } },
-    describe: 'worker: { concurrency: 200, batchSize: 200 } (bench choice: claims of 200, per postgres-facts.md); rest as defaults',
+    describe:
+      'worker: { concurrency: 200, batchSize: 200 } (bench choice: claims of 200, per postgres-facts.md); rest as defaults',
   },
 };
 
@@ -36,7 +38,11 @@ class NoopJobs {
 }
 // Decorators applied by hand: this file is plain JavaScript.
 Injectable()(NoopJobs);
-Job({ name: 'noop' })(NoopJobs.prototype, 'run', Object.getOwnPropertyDescriptor(NoopJobs.prototype, 'run'));
+Job({ name: 'noop' })(
+  NoopJobs.prototype,
+  'run',
+  Object.getOwnPropertyDescriptor(NoopJobs.prototype, 'run'),
+);
 
 function moduleFor(dataSource, worker) {
   class BenchJobsModule {}
@@ -47,15 +53,19 @@ function moduleFor(dataSource, worker) {
   return BenchJobsModule;
 }
 
-const NAMED_KINDS = [
-  [/_claim$/, 'claim'],
-  [/_complete$/, 'complete'],
-  [/_fail$/, 'fail'],
-  [/_insert_(one|many)(_notify)?$/, 'insert'],
-  [/_notify$/, 'notify'],
-  [/_heartbeat$/, 'heartbeat'],
-  [/_recover_expired$/, 'recover'],
-];
+// Every statement of the library starts with a tag naming it (`/* nest-jobs:claim */`).
+const TAG_KINDS = {
+  claim: 'claim',
+  complete: 'complete',
+  fail: 'fail',
+  insert_one: 'insert',
+  insert_many: 'insert',
+  insert_one_notify: 'insert',
+  insert_many_notify: 'insert',
+  notify: 'notify',
+  heartbeat: 'heartbeat',
+  recover_expired: 'recover',
+};
 
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
@@ -70,17 +80,27 @@ export function createAdapter({ url, variant }) {
     async init() {
       dataSource = new DataSource({ type: 'postgres', url });
       await dataSource.initialize();
-      producer = await NestFactory.createApplicationContext(moduleFor(dataSource, { ...settings.options.worker, enabled: false }), {
-        logger: ['error', 'warn'],
-      });
+      producer = await NestFactory.createApplicationContext(
+        moduleFor(dataSource, { ...settings.options.worker, enabled: false }),
+        {
+          logger: ['error', 'warn'],
+        },
+      );
       jobs = producer.get(JobsService);
     },
     enqueueOne: (seq) => (workerJobs ?? jobs).enqueue('noop', { seq }),
-    enqueueMany: (seqs) => (workerJobs ?? jobs).enqueueMany('noop', seqs.map((seq) => ({ seq }))),
+    enqueueMany: (seqs) =>
+      (workerJobs ?? jobs).enqueueMany(
+        'noop',
+        seqs.map((seq) => ({ seq })),
+      ),
     async startWorker() {
-      workerApp = await NestFactory.createApplicationContext(moduleFor(dataSource, settings.options.worker), {
-        logger: ['error', 'warn'],
-      });
+      workerApp = await NestFactory.createApplicationContext(
+        moduleFor(dataSource, settings.options.worker),
+        {
+          logger: ['error', 'warn'],
+        },
+      );
       workerJobs = workerApp.get(JobsService);
     },
     async stopWorker() {
@@ -89,7 +109,9 @@ export function createAdapter({ url, variant }) {
       workerJobs = null;
     },
     async remaining() {
-      const [row] = await q(`SELECT count(*)::int AS n FROM nest_jobs WHERE status IN ('pending', 'running')`);
+      const [row] = await q(
+        `SELECT count(*)::int AS n FROM nest_jobs WHERE status IN ('pending', 'running')`,
+      );
       return row.n;
     },
     async countJobs() {
@@ -161,22 +183,42 @@ export function createAdapter({ url, variant }) {
       const query = (text, values) => runner.query(text, values);
       try {
         await query('BEGIN');
-        const claim = await explainBoth(query, queries.claim.text, ["'default'", String(limit), '60000']);
+        const claim = await explainBoth(query, queries.claim.text, [
+          "'default'",
+          String(limit),
+          '60000',
+        ]);
         // Claim for real inside the transaction, so the completion has running rows to match.
-        const result = await query(queries.claim.text, ['default', limit, 60_000]);
+        const result = await query(queries.claim.text, [
+          'default',
+          limit,
+          60_000,
+        ]);
         const claimed = Array.isArray(result[0]) ? result[0] : result; // TypeORM answers an UPDATE with [rows, count]
-        const complete = await explainBoth(query, queries.complete.text, [uuidArray(claimed.map((r) => r.id)), intArray(claimed.map((r) => r.attempts))]);
+        const complete = await explainBoth(query, queries.complete.text, [
+          uuidArray(claimed.map((r) => r.id)),
+          intArray(claimed.map((r) => r.attempts)),
+        ]);
         await query('ROLLBACK');
         return [
-          { title: `claim of ${limit}`, statement: queries.claim.text, ...claim },
-          { title: `completion of ${claimed.length}`, statement: queries.complete.text, ...complete },
+          {
+            title: `claim of ${limit}`,
+            statement: queries.claim.text,
+            ...claim,
+          },
+          {
+            title: `completion of ${claimed.length}`,
+            statement: queries.complete.text,
+            ...complete,
+          },
         ];
       } finally {
         await runner.release();
       }
     },
-    classify(text, name) {
-      if (name) for (const [pattern, kind] of NAMED_KINDS) if (pattern.test(name)) return kind;
+    classify(text) {
+      const tag = /^\/\* nest-jobs:(\w+) \*\//.exec(text)?.[1];
+      if (tag) return TAG_KINDS[tag] ?? 'other';
       if (/^\s*LISTEN/i.test(text)) return 'listen';
       if (/pg_notify/i.test(text)) return 'notify';
       return 'other';

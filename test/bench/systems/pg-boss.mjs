@@ -13,7 +13,8 @@ export const VARIANTS = {
     boss: {},
     queue: {},
     work: {},
-    describe: 'new PgBoss(url), createQueue(name), work(name, handler): batchSize 1, localConcurrency 1, pollingIntervalSeconds 2, no LISTEN/NOTIFY; pool of 10',
+    describe:
+      'new PgBoss(url), createQueue(name), work(name, handler): batchSize 1, localConcurrency 1, pollingIntervalSeconds 2, no LISTEN/NOTIFY; pool of 10',
   },
   tuned: {
     label: 'tuned',
@@ -25,7 +26,12 @@ export const VARIANTS = {
     // (500 x 4 and 1000 x 4 tie at ~30k jobs/s; 100 x 4 ~23k; 50 x any < 9k).
     boss: { useListenNotify: true },
     queue: { notify: true },
-    work: { batchSize: 500, localConcurrency: 4, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 },
+    work: {
+      batchSize: 500,
+      localConcurrency: 4,
+      burstWhenBatchFull: true,
+      pollingIntervalSeconds: 0.5,
+    },
     describe:
       'new PgBoss({ useListenNotify: true }), createQueue(name, { notify: true }), work(name, { batchSize: 500, localConcurrency: 4, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }) (sizes: the fastest of 50..1000 x 1..8 on this machine); pool of 10',
   },
@@ -34,17 +40,24 @@ export const VARIANTS = {
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
   let boss;
-  const q = async (text, values) => (await boss.getDb().executeSql(text, values)).rows;
+  const q = async (text, values) =>
+    (await boss.getDb().executeSql(text, values)).rows;
 
   return {
     async init() {
       boss = new PgBoss({ connectionString: url, ...settings.boss });
-      boss.on('error', (error) => console.error(`[pg-boss error] ${error.message}`));
+      boss.on('error', (error) =>
+        console.error(`[pg-boss error] ${error.message}`),
+      );
       await boss.start();
       await boss.createQueue(QUEUE, settings.queue);
     },
     enqueueOne: (seq) => boss.send(QUEUE, { seq }),
-    enqueueMany: (seqs) => boss.insert(QUEUE, seqs.map((seq) => ({ data: { seq } }))),
+    enqueueMany: (seqs) =>
+      boss.insert(
+        QUEUE,
+        seqs.map((seq) => ({ data: { seq } })),
+      ),
     async startWorker() {
       await boss.work(QUEUE, settings.work, async (jobs) => {
         for (const job of jobs) ledger.run(job.data.seq);
@@ -54,11 +67,17 @@ export function createAdapter({ url, variant }) {
       await boss.offWork(QUEUE, { wait: true });
     },
     async remaining() {
-      const [row] = await q(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [QUEUE]);
+      const [row] = await q(
+        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+        [QUEUE],
+      );
       return row.n;
     },
     async countJobs() {
-      const [row] = await q('SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1', [QUEUE]);
+      const [row] = await q(
+        'SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1',
+        [QUEUE],
+      );
       return row.n;
     },
     async finalState() {

@@ -27,7 +27,10 @@ export const SCHEMA = [
 ];
 
 export const STATEMENTS = {
-  insertOne: { name: 'raw_insert_one', text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)` },
+  insertOne: {
+    name: 'raw_insert_one',
+    text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)`,
+  },
   insertMany: {
     name: 'raw_insert_many',
     text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
@@ -63,12 +66,18 @@ export class RawProducer {
   }
 
   async enqueue(payload) {
-    await this.pool.query({ ...STATEMENTS.insertOne, values: [this.queue, JSON.stringify(payload)] });
+    await this.pool.query({
+      ...STATEMENTS.insertOne,
+      values: [this.queue, JSON.stringify(payload)],
+    });
     this.wake();
   }
 
   async enqueueMany(payloads) {
-    await this.pool.query({ ...STATEMENTS.insertMany, values: [this.queue, payloads.map((p) => JSON.stringify(p))] });
+    await this.pool.query({
+      ...STATEMENTS.insertMany,
+      values: [this.queue, payloads.map((p) => JSON.stringify(p))],
+    });
     this.wake();
   }
 
@@ -81,7 +90,9 @@ export class RawProducer {
     this.notifying = (async () => {
       do {
         this.notifyAgain = false;
-        await this.pool.query({ ...STATEMENTS.notify, values: [this.queue] }).catch(() => undefined);
+        await this.pool
+          .query({ ...STATEMENTS.notify, values: [this.queue] })
+          .catch(() => undefined);
       } while (this.notifyAgain);
       this.notifying = null;
     })();
@@ -94,8 +105,26 @@ export class RawProducer {
 
 /** Worker side: LISTEN connection, claim loop into a local buffer, batched completions. */
 export class RawWorker {
-  constructor(pool, listenClient, handler, { concurrency = 200, claimSize = 200, pollMs = 1000, queue = 'default' } = {}) {
-    Object.assign(this, { pool, listenClient, handler, concurrency, claimSize, pollMs, queue });
+  constructor(
+    pool,
+    listenClient,
+    handler,
+    {
+      concurrency = 200,
+      claimSize = 200,
+      pollMs = 1000,
+      queue = 'default',
+    } = {},
+  ) {
+    Object.assign(this, {
+      pool,
+      listenClient,
+      handler,
+      concurrency,
+      claimSize,
+      pollMs,
+      queue,
+    });
     this.buffer = [];
     this.active = 0;
     this.done = [];
@@ -122,7 +151,13 @@ export class RawWorker {
   async stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    while (this.claiming || this.active > 0 || this.buffer.length > 0 || this.flushing || this.done.length > 0) {
+    while (
+      this.claiming ||
+      this.active > 0 ||
+      this.buffer.length > 0 ||
+      this.flushing ||
+      this.done.length > 0
+    ) {
       this.pump();
       this.flush();
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -143,7 +178,10 @@ export class RawWorker {
         this.claimAgain = false;
         const room = this.claimSize - this.buffer.length;
         if (room < this.claimSize / 2 || this.stopped) break;
-        const { rows } = await this.pool.query({ ...STATEMENTS.claim, values: [this.queue, room] });
+        const { rows } = await this.pool.query({
+          ...STATEMENTS.claim,
+          values: [this.queue, room],
+        });
         for (const row of rows) this.buffer.push(row);
         this.pump();
         if (rows.length === room) this.claimAgain = true;

@@ -4,7 +4,12 @@ import pg from 'pg';
 import { ledger } from '../child/ledger.mjs';
 import { bigintArray, explainBoth } from '../child/explain.mjs';
 import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
-import { RawProducer, RawWorker, SCHEMA, STATEMENTS } from './raw-sql-queue.mjs';
+import {
+  RawProducer,
+  RawWorker,
+  SCHEMA,
+  STATEMENTS,
+} from './raw-sql-queue.mjs';
 
 export const VARIANTS = {
   default: {
@@ -34,9 +39,14 @@ export function createAdapter({ url, variant }) {
     async startWorker() {
       listenClient = new pg.Client({ connectionString: url });
       await listenClient.connect();
-      worker = new RawWorker(pool, listenClient, async (payload) => {
-        ledger.run(payload.seq);
-      }, settings.worker);
+      worker = new RawWorker(
+        pool,
+        listenClient,
+        async (payload) => {
+          ledger.run(payload.seq);
+        },
+        settings.worker,
+      );
       await worker.start();
     },
     async stopWorker() {
@@ -46,7 +56,9 @@ export function createAdapter({ url, variant }) {
       listenClient = null;
     },
     async remaining() {
-      const [row] = await q(`SELECT count(*)::int AS n FROM raw_jobs WHERE status IN ('pending', 'running')`);
+      const [row] = await q(
+        `SELECT count(*)::int AS n FROM raw_jobs WHERE status IN ('pending', 'running')`,
+      );
       return row.n;
     },
     async countJobs() {
@@ -54,10 +66,19 @@ export function createAdapter({ url, variant }) {
       return row.n;
     },
     async finalState() {
-      const done = await q(`SELECT (payload->>'seq')::int AS seq FROM raw_jobs WHERE status = 'completed' AND (payload->>'seq')::int >= 0`);
-      const states = await q(`SELECT status, count(*)::int AS n FROM raw_jobs WHERE (payload->>'seq')::int >= 0 GROUP BY status`);
+      const done = await q(
+        `SELECT (payload->>'seq')::int AS seq FROM raw_jobs WHERE status = 'completed' AND (payload->>'seq')::int >= 0`,
+      );
+      const states = await q(
+        `SELECT status, count(*)::int AS n FROM raw_jobs WHERE (payload->>'seq')::int >= 0 GROUP BY status`,
+      );
       const counts = Object.fromEntries(states.map((r) => [r.status, r.n]));
-      return { doneSeqs: done.map((r) => r.seq), pending: counts.pending ?? 0, running: counts.running ?? 0, failed: 0 };
+      return {
+        doneSeqs: done.map((r) => r.seq),
+        pending: counts.pending ?? 0,
+        running: counts.running ?? 0,
+        failed: 0,
+      };
     },
     async prefill({ pending, history }) {
       await producer.enqueue({ seq: -1 });
@@ -81,7 +102,10 @@ export function createAdapter({ url, variant }) {
         templateWhere: where,
         from: 0,
         to: pending - 1,
-        overrides: { payload: `jsonb_build_object('seq', g)`, run_at: orderedTime(pending) },
+        overrides: {
+          payload: `jsonb_build_object('seq', g)`,
+          run_at: orderedTime(pending),
+        },
       });
       await q(`DELETE FROM raw_jobs WHERE ${where}`);
     },
@@ -91,17 +115,31 @@ export function createAdapter({ url, variant }) {
     /** The same EXPLAINs as nest-jobs' adapter, for comparison (rolled back). */
     async explainHotPath(limit) {
       const client = await pool.connect();
-      const query = async (text, values) => (await client.query(text, values)).rows;
+      const query = async (text, values) =>
+        (await client.query(text, values)).rows;
       const oneLine = (text) => text.replace(/\s+/g, ' ');
       try {
         await query('BEGIN');
-        const claim = await explainBoth(query, STATEMENTS.claim.text, ["'default'", String(limit)]);
+        const claim = await explainBoth(query, STATEMENTS.claim.text, [
+          "'default'",
+          String(limit),
+        ]);
         const claimed = await query(STATEMENTS.claim.text, ['default', limit]);
-        const complete = await explainBoth(query, STATEMENTS.complete.text, [bigintArray(claimed.map((r) => r.id))]);
+        const complete = await explainBoth(query, STATEMENTS.complete.text, [
+          bigintArray(claimed.map((r) => r.id)),
+        ]);
         await query('ROLLBACK');
         return [
-          { title: `claim of ${limit}`, statement: oneLine(STATEMENTS.claim.text), ...claim },
-          { title: `completion of ${claimed.length}`, statement: oneLine(STATEMENTS.complete.text), ...complete },
+          {
+            title: `claim of ${limit}`,
+            statement: oneLine(STATEMENTS.claim.text),
+            ...claim,
+          },
+          {
+            title: `completion of ${claimed.length}`,
+            statement: oneLine(STATEMENTS.complete.text),
+            ...complete,
+          },
         ];
       } finally {
         client.release();

@@ -38,7 +38,8 @@ export interface ClaimedJobRow {
   maxRetries: number;
   retryPolicy: string | null;
   traceId: string | null;
-  createdAt: Date;
+  /** Epoch milliseconds: a number is cheaper to read than a timestamp, and few handlers ask. */
+  createdAtMs: number;
 }
 
 /** Identifies one attempt: completion, failure and heartbeat only touch the attempt they claimed. */
@@ -117,7 +118,7 @@ export class JobsRepository {
       maxRetries: row.max_retries,
       retryPolicy: row.retry_policy,
       traceId: row.trace_id,
-      createdAt: row.created_at,
+      createdAtMs: row.created_at_ms,
     }));
   }
 
@@ -218,11 +219,11 @@ export class JobsRepository {
   }
 
   private run(statement: NamedStatement, values: unknown[]) {
-    return this.pool().query({
-      name: statement.name,
-      text: statement.text,
-      values,
-    });
+    return this.pool().query(
+      statement.prepared
+        ? { name: statement.name, text: statement.text, values }
+        : { text: statement.text, values },
+    );
   }
 
   private pool(): PgPool {

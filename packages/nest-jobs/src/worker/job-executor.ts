@@ -53,52 +53,89 @@ export class JobExecutor {
     }
 
     const timeoutMs = handler.definition.timeoutMs ?? this.defaultTimeoutMs;
-    const context = this.createContext(job);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
+    const context = new HandlerContext(job);
+    let result: unknown;
+    try {
+      result = runWithTraceId(job.row.traceId ?? '', () =>
+        handler.invoke(payload, context),
+      );
+    } catch (error) {
+      return failedWith(error);
+    }
+    if (!isThenable(result)) return COMPLETED;
+    // One promise per attempt, settled by the handler or by its timeout, whichever comes
+    // first (no Promise.race: this runs for every job).
+    return new Promise<AttemptOutcome>((resolve) => {
+      let settled = false;
+      const settle = (outcome: AttemptOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
       // Unref'd: a handler that ignores its signal after a shutdown released it must not
       // keep the stopped process alive until its timeout.
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         const error = new JobTimeoutError(timeoutMs);
-        job.abort.abort(error);
-        reject(error);
+        job.abort(error);
+        settle({ kind: 'failed', error, fatal: false });
       }, timeoutMs).unref();
-    });
-    try {
-      const run = new Promise((resolve) =>
-        resolve(
-          runWithTraceId(job.row.traceId ?? '', () =>
-            handler.invoke(payload, context),
-          ),
-        ),
+      result.then(
+        () => settle(COMPLETED),
+        (error: unknown) => settle(failedWith(error)),
       );
-      await Promise.race([run, timedOut]);
-      return { kind: 'completed' };
-    } catch (error) {
-      return { kind: 'failed', error, fatal: error instanceof FatalJobError };
-    } finally {
-      clearTimeout(timer);
-      timedOut.catch(() => undefined);
-    }
+    });
+  }
+}
+
+const COMPLETED: AttemptOutcome = { kind: 'completed' };
+
+function failedWith(error: unknown): AttemptOutcome {
+  return { kind: 'failed', error, fatal: error instanceof FatalJobError };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * The JobContext of one attempt. A class, not an object literal with closures: one is
+ * built for every job. The signal and the logger are created on first use.
+ */
+class HandlerContext implements JobContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly maxRetries: number;
+  readonly traceId: string | null;
+  private jobLogger: JobLogger | undefined;
+  private created: Date | undefined;
+
+  constructor(private readonly job: RunningJob) {
+    const { row } = job;
+    this.id = row.id;
+    this.name = row.jobType;
+    this.queue = row.queue;
+    this.attempt = row.attempt;
+    this.maxRetries = row.maxRetries;
+    this.traceId = row.traceId;
   }
 
-  private createContext(job: RunningJob): JobContext {
-    const { row } = job;
-    let logger: JobLogger | undefined;
-    return {
-      id: row.id,
-      name: row.jobType,
-      queue: row.queue,
-      attempt: row.attempt,
-      maxRetries: row.maxRetries,
-      traceId: row.traceId,
-      createdAt: row.createdAt,
-      signal: job.abort.signal,
-      // Built on first use: this runs for every job, and most handlers never log.
-      get logger() {
-        return (logger ??= new JobLogger(row.jobType, row.id));
-      },
-    };
+  get createdAt(): Date {
+    return (this.created ??= new Date(this.job.row.createdAtMs));
+  }
+
+  get signal(): AbortSignal {
+    return this.job.signal;
+  }
+
+  get logger(): JobLogger {
+    return (this.jobLogger ??= new JobLogger(this.name, this.id));
   }
 }
 

@@ -192,7 +192,7 @@ export class JobsWorker
     const reason = new WorkerShutdownError();
     for (const job of unfinished) {
       job.released = true;
-      job.abort.abort(reason);
+      job.abort(reason);
       this.held.delete(attemptKey(job));
     }
     const refs = unfinished.map((job) => ({

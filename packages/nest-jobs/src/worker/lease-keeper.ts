@@ -58,7 +58,7 @@ export class LeaseKeeper {
         // changes nothing; either way there is no handler left to abort.
         if (job.handlerDone) continue;
         job.leaseLost = true;
-        job.abort.abort(new LeaseLostError());
+        job.abort(new LeaseLostError());
         this.logger.warn(
           `Lost the lease of job ${job.id} (${job.row.jobType}) attempt ${job.attempt}; it may run again elsewhere`,
         );
