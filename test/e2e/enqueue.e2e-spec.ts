@@ -34,8 +34,9 @@ class Mailer {
   async sendDigest(_payload: { day: string }) {}
 }
 
+/** Job ids are time-ordered version 7 UUIDs, made in the process. */
 const UUID =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The worker is disabled here: these tests look at rows exactly as enqueue wrote them. */
 describe('JobsService.enqueue', () => {

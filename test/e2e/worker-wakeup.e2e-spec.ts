@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
 import pg from 'pg';
@@ -15,7 +17,12 @@ import {
 
 class Runs {
   readonly ids: string[] = [];
+  /** What `requestStore` held inside each 'wake.context' handler. */
+  readonly stores: Array<string | undefined> = [];
 }
+
+/** Stands for a request-scoped AsyncLocalStorage of the application (trace, CLS). */
+const requestStore = new AsyncLocalStorage<string>();
 
 @Injectable()
 class WakeHandlers {
@@ -31,6 +38,12 @@ class WakeHandlers {
   async ping(payload: { ms?: number }, ctx: JobContext) {
     if (payload.ms)
       await new Promise((resolve) => setTimeout(resolve, payload.ms));
+    this.runs.ids.push(ctx.id);
+  }
+
+  @Job({ name: 'wake.context', queue: 'wake' })
+  async context(_payload: object, ctx: JobContext) {
+    this.runs.stores.push(requestStore.getStore());
     this.runs.ids.push(ctx.id);
   }
 }
@@ -74,11 +87,18 @@ describe('worker: wake-ups and reconnection', () => {
    */
   const idle = (app: WorkerApp) => waitForListener(db, app);
 
+  /**
+   * An enqueue-only app: its enqueues reach the worker only through NOTIFY (an enqueue in
+   * the worker's own process wakes it directly).
+   */
+  const producer = async () =>
+    (await start(new Runs(), { enabled: false })).get(JobsService);
+
   it('an idle worker is woken by the NOTIFY of a pooled enqueue', async () => {
     const runs = new Runs();
     const app = await start(runs);
     await idle(app);
-    const jobs = app.get(JobsService);
+    const jobs = await producer();
     const id = await jobs.enqueue(WakeHandlers, 'ping', {});
     await completesWithoutPolling(id);
     // Again, once idle after a run, and for a batch.
@@ -119,7 +139,7 @@ describe('worker: wake-ups and reconnection', () => {
     const newPid = await waitForListener(db, app, { notPid: pid });
     expect(newPid).not.toBe(pid);
 
-    const id = await app.get(JobsService).enqueue(WakeHandlers, 'ping', {});
+    const id = await (await producer()).enqueue(WakeHandlers, 'ping', {});
     await completesWithoutPolling(id);
     expect(runs.ids).toEqual([id]);
     expect(app.logger.messages('warn').join('\n')).toContain(
@@ -199,7 +219,7 @@ describe('worker: wake-ups and reconnection', () => {
 
     // Still alive and listening: a new job is woken by NOTIFY on the new connection.
     await waitForListener(db, app, { notPid: pid });
-    const id = await app.get(JobsService).enqueue(WakeHandlers, 'ping', {});
+    const id = await (await producer()).enqueue(WakeHandlers, 'ping', {});
     await completesWithoutPolling(id);
     expect(
       (await connectionsOf(db, app.applicationName)).length,
@@ -218,5 +238,52 @@ describe('worker: wake-ups and reconnection', () => {
       last_error: expect.stringContaining('first attempt fails'),
     });
     expect(runs.ids).toEqual([id]);
+  });
+
+  it("an enqueue in the worker's own process wakes it at once, without NOTIFY, outside the caller's async context", async () => {
+    // A role that may not call pg_notify: the NOTIFY fails, so only the in-process wake-up
+    // (or a poll, a minute away) can start the job.
+    await apps.close(await start(new Runs(), { enabled: false })); // creates the table
+    const role = `nest_jobs_no_notify_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(8).toString('hex');
+    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    try {
+      await db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+      await db.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+      );
+      await db.query(
+        'REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC',
+      );
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = password;
+      const runs = new Runs();
+      const app = await apps.start({
+        url: url.toString(),
+        providers: [WakeHandlers, { provide: Runs, useValue: runs }],
+        jobs: {
+          worker: { pollIntervalMs: 60_000, recoveryIntervalMs: 60_000 },
+        },
+      });
+      await idle(app);
+      const jobs = app.get(JobsService);
+      const id = await requestStore.run('the-request', () =>
+        jobs.enqueue('wake.context', {}),
+      );
+      await completesWithoutPolling(id);
+      expect(runs.ids).toEqual([id]);
+      // The handler ran in the worker's context, not in the request that enqueued.
+      expect(runs.stores).toEqual([undefined]);
+      await waitFor('the failed NOTIFY to be reported', async () =>
+        app.logger
+          .messages('warn')
+          .some((line) => line.includes('Could not notify workers')),
+      );
+      await apps.close(app);
+    } finally {
+      await db.query(`DROP OWNED BY ${role}`);
+      await db.query(`DROP ROLE ${role}`);
+    }
   });
 });

@@ -58,6 +58,8 @@ export interface JobsAppSetup {
   jobsModule?: DynamicModule | Type;
   /** Application name of the app's pool, to find its backends in pg_stat_activity. */
   applicationName?: string;
+  /** Connect with this URL instead of the test database's (e.g. as another role). */
+  url?: string;
 }
 
 export interface JobsApp {
@@ -77,7 +79,7 @@ export async function createJobsApp(
     imports: [
       TypeOrmModule.forRoot({
         type: 'postgres',
-        url: db.url,
+        url: setup.url ?? db.url,
         entities: [JobEntity],
         applicationName: setup.applicationName ?? 'nest-jobs-test-app',
         logging: false,

@@ -8,15 +8,27 @@ import { describeError } from './utils/describe-error.js';
  * are coalesced into the next one. A NOTIFY inside each insert's transaction would take
  * PostgreSQL's cluster-wide notify lock at every commit and halve enqueue throughput
  * (shared design: postgres-facts.md). A lost notification only costs latency: workers poll.
+ *
+ * A worker in the same process hears of due jobs at once (`onEnqueued`), without the
+ * NOTIFY round trip and its delivery: for an application that both enqueues and works, the
+ * claim starts as soon as the insert has committed.
  */
 export class EnqueueNotifier {
   private readonly logger = new Logger(EnqueueNotifier.name);
   private readonly waiting = new Set<string>();
   private inFlight: Promise<void> | null = null;
+  private readonly localListeners = new Set<(queue: string) => void>();
 
   constructor(private readonly repository: JobsRepository) {}
 
+  /** Calls `listener` with the queue of every committed pooled enqueue of a due job; returns an unsubscribe. */
+  onEnqueued(listener: (queue: string) => void): () => void {
+    this.localListeners.add(listener);
+    return () => this.localListeners.delete(listener);
+  }
+
   notify(queue: string): void {
+    for (const listener of this.localListeners) listener(queue);
     this.waiting.add(queue);
     if (!this.inFlight) this.inFlight = this.sendWaiting();
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from './utils/uuid-v7.js';
 import { MAX_TRACE_ID_LENGTH } from './jobs.constants.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 import { InvalidPayloadError } from './errors/invalid-payload.error.js';
@@ -82,7 +82,7 @@ export function prepareJob(
 
   return {
     row: {
-      id: randomUUID(),
+      id: uuidV7(),
       queue:
         options.queue !== undefined
           ? checkName(`${prefix}queue`, options.queue)

@@ -10,7 +10,7 @@ export function serializePayload(
   payload: unknown,
   maxBytes: number,
 ): string {
-  checkJsonValue(jobName, payload, 'payload', new Set());
+  checkJsonValue(jobName, payload, [], new Set());
   const json = JSON.stringify(payload);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > maxBytes) {
@@ -23,14 +23,19 @@ export function serializePayload(
   return json;
 }
 
+/**
+ * Walks the payload; `path` holds the keys and indexes down to `value`, and becomes a
+ * printable path (`payload.items[2].at`) only when something fails: this runs for every
+ * enqueued value.
+ */
 function checkJsonValue(
   jobName: string,
   value: unknown,
-  path: string,
+  path: Array<string | number>,
   ancestors: Set<object>,
 ): void {
   const fail = (problem: string) =>
-    new InvalidPayloadError(jobName, path, problem);
+    new InvalidPayloadError(jobName, formatPath(path), problem);
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -72,23 +77,36 @@ function checkJsonValue(
   }
   ancestors.add(object);
   if (Array.isArray(object)) {
-    object.forEach((item, index) =>
-      checkJsonValue(jobName, item, `${path}[${index}]`, ancestors),
-    );
+    for (let index = 0; index < object.length; index += 1) {
+      path.push(index);
+      checkJsonValue(jobName, object[index], path, ancestors);
+      path.pop();
+    }
   } else {
     if (Object.getOwnPropertySymbols(object).length > 0) {
       throw fail('has symbol keys, which JSON drops');
     }
-    for (const [key, item] of Object.entries(object)) {
+    for (const key in object) {
+      if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+      path.push(key);
       checkJsonValue(
         jobName,
-        item,
-        /^[A-Za-z_$][\w$]*$/.test(key)
-          ? `${path}.${key}`
-          : `${path}[${JSON.stringify(key)}]`,
+        (object as Record<string, unknown>)[key],
+        path,
         ancestors,
       );
+      path.pop();
     }
   }
   ancestors.delete(object);
+}
+
+function formatPath(path: ReadonlyArray<string | number>): string {
+  let text = 'payload';
+  for (const step of path) {
+    if (typeof step === 'number') text += `[${step}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(step)) text += `.${step}`;
+    else text += `[${JSON.stringify(step)}]`;
+  }
+  return text;
 }

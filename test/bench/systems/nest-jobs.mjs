@@ -25,7 +25,7 @@ export const VARIANTS = {
     // nest-jobs documents no throughput recipe yet; postgres-facts.md measured that claiming
     // 200 at a time beats 50, and a worker never claims more than its free slots, so the
     // claim size needs that many slots.
-    options: { worker: { concurrency: 200, batchSize: 200 } },
+    options: { worker: { concurrency: 1000, batchSize: 500 } },
     describe:
       'worker: { concurrency: 200, batchSize: 200 } (bench choice: claims of 200, per postgres-facts.md); rest as defaults',
   },
@@ -66,6 +66,14 @@ const TAG_KINDS = {
   heartbeat: 'heartbeat',
   recover_expired: 'recover',
 };
+
+/**
+ * The ids the library makes (time-ordered UUIDv7, utils/uuid-v7.ts), in SQL: the Unix
+ * milliseconds of `time`, then the random part of a v4 UUID with its version nibble set to 7.
+ */
+const uuidV7At = (time) =>
+  `overlay(lpad(to_hex((extract(epoch FROM ${time}) * 1000)::bigint), 12, '0') || ` +
+  `substr(replace(gen_random_uuid()::text, '-', ''), 13) placing '7' from 13)::uuid`;
 
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
@@ -142,7 +150,7 @@ export function createAdapter({ url, variant }) {
         from: 1,
         to: history,
         overrides: {
-          id: 'gen_random_uuid()',
+          id: uuidV7At(`now() - interval '1 day' + g * interval '1 microsecond'`),
           payload: `jsonb_build_object('seq', -g)`,
           status: `'completed'`,
           attempts: '1',
@@ -158,7 +166,7 @@ export function createAdapter({ url, variant }) {
         from: 0,
         to: pending - 1,
         overrides: {
-          id: 'gen_random_uuid()',
+          id: uuidV7At(orderedTime(pending)),
           payload: `jsonb_build_object('seq', g)`,
           run_at: orderedTime(pending),
           created_at: orderedTime(pending),

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import {
   Inject,
   Injectable,
@@ -33,6 +34,7 @@ import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
 import { RunningJob } from './running-job.js';
 import { sleep } from './sleep.js';
 import { describeError } from '../utils/describe-error.js';
+import { EnqueueNotifier } from '../enqueue-notifier.js';
 
 /**
  * Claims and runs jobs in this process. Starts in onApplicationBootstrap (after every
@@ -50,6 +52,7 @@ export class JobsWorker
   private readonly leases: LeaseKeeper;
   private readonly janitor: FinishedJobsJanitor;
   private listener: NotificationListener | null = null;
+  private stopLocalWakeUps: (() => void) | null = null;
 
   /**
    * Attempts held by this process, from claim until their outcome is written, by
@@ -82,6 +85,7 @@ export class JobsWorker
     @Inject(JOBS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly registry: JobHandlerRegistry,
     private readonly repository: JobsRepository,
+    private readonly notifier: EnqueueNotifier,
   ) {
     this.options = moduleOptions.worker;
     this.executor = new JobExecutor(this.options.jobTimeoutMs);
@@ -149,6 +153,14 @@ export class JobsWorker
       backoff,
     );
     this.listener.start();
+    // Enqueues of this process wake the worker at once. The claim runs in the worker's own
+    // async context, not the enqueuing request's: handlers must not inherit its
+    // AsyncLocalStorage stores (trace id, CLS).
+    const workerScope = new AsyncResource('nest-jobs:local-wake-up');
+    this.stopLocalWakeUps = this.notifier.onEnqueued((queue) => {
+      if (this.queues.includes(queue))
+        workerScope.runInAsyncScope(() => this.wake());
+    });
     this.leases.start();
     this.janitor.start();
     this.schedulePoll();
@@ -171,6 +183,7 @@ export class JobsWorker
 
   private async drain(): Promise<void> {
     this.stopping = true;
+    this.stopLocalWakeUps?.();
     clearTimeout(this.pollTimer);
     clearTimeout(this.retryTimer);
     if (!this.started || this.queues.length === 0) return;
