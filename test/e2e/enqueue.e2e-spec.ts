@@ -249,6 +249,27 @@ describe('JobsService.enqueue', () => {
         );
         await listener.query('SELECT 1');
         expect(received).toEqual(['nest_jobs:weekly']);
+
+        // A batch of different jobs and queues notifies each queue once, at commit.
+        received.length = 0;
+        const ids = await dataSource.transaction((manager) =>
+          jobs.enqueueMany(
+            [
+              { name: 'mail.digest', payload: { day: 'sun' }, queue: 'q-a' },
+              { name: 'mail.digest', payload: { day: 'mon' }, queue: 'q-b' },
+              { name: 'mail.digest', payload: { day: 'tue' }, queue: 'q-a' },
+            ],
+            { manager },
+          ),
+        );
+        await waitFor('both queues to be notified', () => received.length >= 2);
+        await listener.query('SELECT 1');
+        expect(received.sort()).toEqual(['nest_jobs:q-a', 'nest_jobs:q-b']);
+        expect(
+          (await Promise.all(ids.map((id) => jobRow(db, id)))).map(
+            (row) => row?.queue,
+          ),
+        ).toEqual(['q-a', 'q-b', 'q-a']);
       } finally {
         await listener.end();
       }
@@ -275,6 +296,41 @@ describe('JobsService.enqueue', () => {
       expect(new Set(rows.map((row) => row.queue))).toEqual(
         new Set(['emails']),
       );
+      // The options shared by the batch reach every row.
+      const [shared] = await db.query<{
+        rows: number;
+        max_retries: number[];
+        delayed: boolean;
+      }>(
+        `SELECT count(*)::int AS rows, array_agg(DISTINCT max_retries) AS max_retries,
+                bool_and(run_at > created_at + interval '4 seconds') AS delayed
+         FROM nest_jobs`,
+      );
+      expect(shared).toEqual({ rows: 1000, max_retries: [5], delayed: true });
+    });
+
+    it('gives every row of a batch its schedule, retry policy and trace id', async () => {
+      const runAt = new Date(Date.now() + 3_600_000);
+      const ids = await jobs.enqueueMany(
+        Mailer,
+        'sendWelcome',
+        [{ email: 'a@example.com' }, { email: 'b@example.com' }],
+        {
+          runAt,
+          maxRetries: 1,
+          traceId: 'batch-trace',
+          retry: { type: 'fixed', baseMs: 250 },
+        },
+      );
+      for (const id of ids) {
+        const row = (await jobRow(db, id))!;
+        expect(row).toMatchObject({
+          max_retries: 1,
+          trace_id: 'batch-trace',
+          retry_policy: { type: 'fixed', baseMs: 250 },
+        });
+        expect(row.run_at.getTime()).toBe(runAt.getTime());
+      }
     });
 
     it('mixes job names in one call, each with its own options', async () => {

@@ -28,6 +28,10 @@ export interface JobsQueries {
   readonly insertMany: NamedStatement;
   /** insertMany, then one pg_notify($10 channel, queue) per distinct queue. */
   readonly insertManyAndNotify: NamedStatement;
+  /** Rows that differ only in id ($1 array) and payload ($4 array); the other seven are scalars. */
+  readonly insertManyShared: NamedStatement;
+  /** insertManyShared, then pg_notify($10 channel, $2 queue). */
+  readonly insertManySharedAndNotify: NamedStatement;
   /** $1 queue, $2 limit, $3 lease ms: claims due pending jobs in run_at order, skipping locked rows. */
   readonly claim: NamedStatement;
   /** $1 ids, $2 attempts: completes the attempts that still hold their claim. */
@@ -75,6 +79,12 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
     FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[], $5::int[], $6::timestamptz[],
                 $7::bigint[], $8::varchar[], $9::text[])
       AS input(id, queue, job_type, payload, max_retries, run_at, delay_ms, trace_id, retry_policy)`;
+  // enqueueMany of one handler with one set of options: two arrays instead of nine, which
+  // saves PostgreSQL about a sixth of the insert and the driver most of its array encoding.
+  const insertManySharedSql = `
+    INSERT INTO ${t} (${INSERT_COLUMNS})
+    SELECT input.id, $2::varchar, $3::varchar, input.payload::jsonb, $5::int, ${runAt('$6', '$7')}, $8::varchar, $9::jsonb
+    FROM unnest($1::uuid[], $4::text[]) AS input(id, payload)`;
 
   return {
     insertOne: named('insert_one', insertOneSql),
@@ -93,6 +103,12 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
     // may hash-join the candidates to a scan of the whole table (it did at 40k rows, custom
     // and generic plan alike); this form always updates through the primary key, so it
     // stays prepared.
+    insertManyShared: named('insert_many_shared', insertManySharedSql),
+    insertManySharedAndNotify: named(
+      'insert_many_shared_notify',
+      `WITH inserted AS (${insertManySharedSql} RETURNING 1)
+       SELECT pg_notify($10, $2::text) WHERE EXISTS (SELECT 1 FROM inserted)`,
+    ),
     claim: named(
       'claim',
       `UPDATE ${t} AS job

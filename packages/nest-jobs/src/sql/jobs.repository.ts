@@ -88,19 +88,22 @@ export class JobsRepository {
     manager?: EntityManager,
   ): Promise<void> {
     if (rows.length === 0) return;
-    const single = rows.length === 1;
-    const values = single ? insertOneValues(rows[0]!) : insertManyValues(rows);
+    const q = this.queries;
+    const [statement, notifying, values] =
+      rows.length === 1
+        ? [q.insertOne, q.insertOneAndNotify, insertOneValues(rows[0]!)]
+        : sharesAllButIdAndPayload(rows)
+          ? [
+              q.insertManyShared,
+              q.insertManySharedAndNotify,
+              insertManySharedValues(rows),
+            ]
+          : [q.insertMany, q.insertManyAndNotify, insertManyValues(rows)];
     if (manager) {
-      const statement = single
-        ? this.queries.insertOneAndNotify
-        : this.queries.insertManyAndNotify;
-      await manager.query(statement.text, [...values, this.jobsTable.channel]);
+      await manager.query(notifying.text, [...values, this.jobsTable.channel]);
       return;
     }
-    await this.run(
-      single ? this.queries.insertOne : this.queries.insertMany,
-      values,
-    );
+    await this.run(statement, values);
   }
 
   async claim(
@@ -250,6 +253,37 @@ function insertOneValues(row: NewJobRow): unknown[] {
     row.delayMs,
     row.traceId,
     row.retryPolicyJson,
+  ];
+}
+
+/** Whether the rows differ only in id and payload (enqueueMany of one handler, one set of options). */
+function sharesAllButIdAndPayload(rows: readonly NewJobRow[]): boolean {
+  const first = rows[0]!;
+  const firstRunAt = first.runAt?.getTime() ?? null;
+  return rows.every(
+    (row) =>
+      row.queue === first.queue &&
+      row.jobType === first.jobType &&
+      row.maxRetries === first.maxRetries &&
+      (row.runAt?.getTime() ?? null) === firstRunAt &&
+      row.delayMs === first.delayMs &&
+      row.traceId === first.traceId &&
+      row.retryPolicyJson === first.retryPolicyJson,
+  );
+}
+
+function insertManySharedValues(rows: readonly NewJobRow[]): unknown[] {
+  const first = rows[0]!;
+  return [
+    rows.map((r) => r.id),
+    first.queue,
+    first.jobType,
+    rows.map((r) => r.payloadJson),
+    first.maxRetries,
+    first.runAt,
+    first.delayMs,
+    first.traceId,
+    first.retryPolicyJson,
   ];
 }
 
