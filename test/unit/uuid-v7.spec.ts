@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { uuidV7 } from '../../packages/nest-jobs/src/utils/uuid-v7.js';
 
-const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const V7 =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('uuidV7', () => {
   it('is a version 7, RFC 9562 variant UUID', () => {
