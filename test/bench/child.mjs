@@ -8,8 +8,12 @@ const config = JSON.parse(process.argv[2]);
 async function main() {
   const systemModule = await import(`./systems/${config.system}.mjs`);
   const variant = systemModule.VARIANTS[config.variant];
-  if (!variant) throw new Error(`${config.system} has no variant ${config.variant}`);
-  const adapter = systemModule.createAdapter({ url: config.url, variant: config.variant });
+  if (!variant)
+    throw new Error(`${config.system} has no variant ${config.variant}`);
+  const adapter = systemModule.createAdapter({
+    url: config.url,
+    variant: config.variant,
+  });
   installProbe((text, name) => adapter.classify(text, name));
   const scenario = await import(`./scenarios/${config.scenario}.mjs`);
   try {
@@ -20,13 +24,26 @@ async function main() {
       system: config.system,
       extra: config.extra ?? {},
     });
-    return { ...result, variantLabel: variant.label, options: variant.describe, node: process.version };
+    return {
+      ...result,
+      variantLabel: variant.label,
+      options: variant.describe,
+      node: process.version,
+    };
   } finally {
-    await adapter.close().catch((error) => console.error(`[child] close failed: ${error.message}`));
+    await adapter
+      .close()
+      .catch((error) =>
+        console.error(`[child] close failed: ${error.message}`),
+      );
   }
 }
 
 main().then(
   (result) => process.send({ type: 'result', result }, () => process.exit(0)),
-  (error) => process.send({ type: 'error', message: error.message, stack: error.stack }, () => process.exit(1)),
+  (error) =>
+    process.send(
+      { type: 'error', message: error.message, stack: error.stack },
+      () => process.exit(1),
+    ),
 );

@@ -18,7 +18,12 @@ import {
 } from './lib/pg-admin.mjs';
 import { planRuns, primaryMetric, runTimeoutMs } from './lib/plan.mjs';
 import { renderReport, writeReport } from './lib/report-doc.mjs';
-import { buildSections, label, renderSection, targetsTable } from './lib/tables.mjs';
+import {
+  buildSections,
+  label,
+  renderSection,
+  targetsTable,
+} from './lib/tables.mjs';
 
 const DB_PREFIX = 'njbench_';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,14 +31,22 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 function progressLine(run) {
   if (run.error) return `error: ${run.error}`;
   const r = run.result;
-  const check = r.verify.ok ? 'exactly-once ✓' : `EXACTLY-ONCE VIOLATION: ${r.verify.problems.join('; ')}`;
+  const check = r.verify.ok
+    ? 'exactly-once ✓'
+    : `EXACTLY-ONCE VIOLATION: ${r.verify.problems.join('; ')}`;
   switch (run.scenario) {
-    case 'enqueue': return `single ${Math.round(r.single.rate)} jobs/s, bulk ${Math.round(r.bulk.rate)} jobs/s; ${check}`;
-    case 'drain': return `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`}; ${check}`;
-    case 'latency': return `p50 ${r.latencyMs.p50?.toFixed(2)} ms, p99 ${r.latencyMs.p99?.toFixed(2)} ms (n=${r.latencyMs.n}); ${check}`;
-    case 'sustained': return `completed ${Math.round(r.completedRate)}/s, backlog ${r.backlog}, e2e p99 ${r.e2eMs.p99?.toFixed(1)} ms; ${check}`;
-    case 'scale': return `${r.rows} rows: ${Math.round(r.rate)} jobs/s, claim p50 ${r.claim?.p50Ms?.toFixed(2)} ms; ${check}`;
-    default: return check;
+    case 'enqueue':
+      return `single ${Math.round(r.single.rate)} jobs/s, bulk ${Math.round(r.bulk.rate)} jobs/s; ${check}`;
+    case 'drain':
+      return `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`}; ${check}`;
+    case 'latency':
+      return `p50 ${r.latencyMs.p50?.toFixed(2)} ms, p99 ${r.latencyMs.p99?.toFixed(2)} ms (n=${r.latencyMs.n}); ${check}`;
+    case 'sustained':
+      return `completed ${Math.round(r.completedRate)}/s, backlog ${r.backlog}, e2e p99 ${r.e2eMs.p99?.toFixed(1)} ms; ${check}`;
+    case 'scale':
+      return `${r.rows} rows: ${Math.round(r.rate)} jobs/s, claim p50 ${r.claim?.p50Ms?.toFixed(2)} ms; ${check}`;
+    default:
+      return check;
   }
 }
 
@@ -49,12 +62,19 @@ async function main() {
   const pgPid = await postmasterPid();
   const loadBefore = loadAverage();
   if (loadBefore[0] > env.cpus * 0.5) {
-    console.error(`warning: load average ${loadBefore.join(', ')} on ${env.cpus} cores: the machine is busy, figures are provisional`);
+    console.error(
+      `warning: load average ${loadBefore.join(', ')} on ${env.cpus} cores: the machine is busy, figures are provisional`,
+    );
   }
-  if (!pgPid) console.error('warning: the PostgreSQL server is not on this machine (or unreadable): its CPU is reported as n/a');
+  if (!pgPid)
+    console.error(
+      'warning: the PostgreSQL server is not on this machine (or unreadable): its CPU is reported as n/a',
+    );
 
   const runs = planRuns(options);
-  console.error(`nest-jobs benchmark: ${runs.length} runs (${options.quick ? 'quick' : 'full'} sizes), load ${loadBefore.join(', ')}`);
+  console.error(
+    `nest-jobs benchmark: ${runs.length} runs (${options.quick ? 'quick' : 'full'} sizes), load ${loadBefore.join(', ')}`,
+  );
   // Repetitions go round all runs in turn (not one configuration N times in a row), so a
   // change in the machine's load during the benchmark spreads over every system alike.
   const attempts = runs.map(() => []);
@@ -64,15 +84,30 @@ async function main() {
     for (const [index, run] of runs.entries()) {
       if (errors[index]) continue;
       const suffix = run.extra.size ? `_${run.extra.size}` : '';
-      const name = `${DB_PREFIX}${run.scenario}_${run.system}_${run.variant}${suffix}`.replace(/-/g, '_');
+      const name =
+        `${DB_PREFIX}${run.scenario}_${run.system}_${run.variant}${suffix}`.replace(
+          /-/g,
+          '_',
+        );
       const title = `[${index + 1}/${runs.length}${options.repeat > 1 ? ` #${repetition + 1}` : ''}] ${run.scenario}${run.extra.size ? ` (${run.extra.size}, ${run.extra.rows} rows)` : ''}: ${label(run)}`;
       console.error(`${title} ...`);
-      foreign[index] = Math.max(foreign[index], await foreignActivity(DB_PREFIX));
+      foreign[index] = Math.max(
+        foreign[index],
+        await foreignActivity(DB_PREFIX),
+      );
       const url = await createDatabase(name);
       await checkpoint(); // no run pays for the dirty buffers or WAL of the one before
       try {
         const result = await runChild(
-          { system: run.system, variant: run.variant, scenario: run.scenario, url, sizes: options.sizes, postmasterPid: pgPid, extra: run.extra },
+          {
+            system: run.system,
+            variant: run.variant,
+            scenario: run.scenario,
+            url,
+            sizes: options.sizes,
+            postmasterPid: pgPid,
+            extra: run.extra,
+          },
           { timeoutMs: runTimeoutMs(run, options.sizes) },
         );
         attempts[index].push(result);
@@ -87,10 +122,18 @@ async function main() {
     }
   }
   const results = runs.map((run, index) => {
-    const entry = { ...run, result: null, error: errors[index], foreignActive: foreign[index], repeats: [] };
+    const entry = {
+      ...run,
+      result: null,
+      error: errors[index],
+      foreignActive: foreign[index],
+      repeats: [],
+    };
     if (entry.error || attempts[index].length === 0) return entry;
     // The median repetition stands for the configuration; a violation in any of them is kept.
-    const ranked = [...attempts[index]].sort((a, b) => primaryMetric(run.scenario, a) - primaryMetric(run.scenario, b));
+    const ranked = [...attempts[index]].sort(
+      (a, b) => primaryMetric(run.scenario, a) - primaryMetric(run.scenario, b),
+    );
     entry.result = ranked[Math.floor((ranked.length - 1) / 2)];
     entry.repeats = attempts[index].map((a) => primaryMetric(run.scenario, a));
     const violated = attempts[index].find((a) => !a.verify.ok);
@@ -101,23 +144,50 @@ async function main() {
 
   const { sections, targets } = buildSections(results);
   const failed = results.filter((r) => r.error || !r.result.verify.ok);
-  const violations = failed.map((r) => `${r.scenario} ${label(r)}: ${r.error ?? r.result.verify.problems.join(', ')}`);
-  console.log(`\n## Targets\n\n${targets.length ? targetsTable(targets) : '(none evaluated)'}\n`);
+  const violations = failed.map(
+    (r) =>
+      `${r.scenario} ${label(r)}: ${r.error ?? r.result.verify.problems.join(', ')}`,
+  );
+  console.log(
+    `\n## Targets\n\n${targets.length ? targetsTable(targets) : '(none evaluated)'}\n`,
+  );
   for (const section of sections) console.log(`${renderSection(section)}\n`);
   if (violations.length) {
-    console.error(`\n!!! EXACTLY-ONCE VIOLATIONS OR ERRORS:\n${violations.map((v) => `  - ${v}`).join('\n')}\n`);
+    console.error(
+      `\n!!! EXACTLY-ONCE VIOLATIONS OR ERRORS:\n${violations.map((v) => `  - ${v}`).join('\n')}\n`,
+    );
   }
   if (options.write) {
     const out = options.out ?? `${REPO_ROOT}docs/performance.md`;
-    writeReport(out, renderReport({ options, env, settings, loadBefore, loadAfter, results, sections, targets, violations }));
+    writeReport(
+      out,
+      renderReport({
+        options,
+        env,
+        settings,
+        loadBefore,
+        loadAfter,
+        results,
+        sections,
+        targets,
+        violations,
+      }),
+    );
     // The raw figures too, for comparing a later run (e.g. after optimising the hot path).
     const json = out.replace(/\.md$/, '') + '.json';
-    writeFileSync(json, `${JSON.stringify({ options, env, settings, loadBefore, loadAfter, results }, null, 1)}\n`);
+    writeFileSync(
+      json,
+      `${JSON.stringify({ options, env, settings, loadBefore, loadAfter, results }, null, 1)}\n`,
+    );
     console.error(`wrote ${out} and ${json}`);
   }
   // A peer's violation is a finding about that peer, reported above; the exit code fails only
   // for errors and for violations by nest-jobs or the raw-SQL reference.
-  return failed.some((r) => r.error || !['pg-boss', 'graphile-worker'].includes(r.system)) ? 1 : 0;
+  return failed.some(
+    (r) => r.error || !['pg-boss', 'graphile-worker'].includes(r.system),
+  )
+    ? 1
+    : 0;
 }
 
 main().then(

@@ -104,7 +104,7 @@ describe('chaos 4: SIGTERM drain', () => {
            WHERE j.status = 'running' AND (
              SELECT t.app FROM chaos_transitions t
              WHERE t.job_id = j.id AND t.to_status = 'running'
-             ORDER BY t.seq DESC LIMIT 1) = $1`,
+             ORDER BY t.seq DESC LIMIT 1) IN ($1, $1 || ' (worker)')`,
           [applicationNameOf(target.id)],
         );
         const [drained] = await run.db.query<{
@@ -115,7 +115,7 @@ describe('chaos 4: SIGTERM drain', () => {
              (SELECT count(*) FROM chaos_ledger
               WHERE incarnation = $1 AND event = 'end' AND at >= $2) AS finished,
              (SELECT count(*) FROM chaos_transitions
-              WHERE app = $3 AND from_status = 'running' AND to_status = 'pending'
+              WHERE app IN ($3, $3 || ' (worker)') AND from_status = 'running' AND to_status = 'pending'
                 AND last_error LIKE 'Worker is shutting down%') AS released`,
           [target.id, sigtermAt, applicationNameOf(target.id)],
         );

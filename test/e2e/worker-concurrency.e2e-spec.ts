@@ -4,7 +4,12 @@ import { Job, JobsService, type JobContext } from 'nest-jobs';
 import { jobRows } from '../support/jobs-table.js';
 import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { waitForListener, workerSuite } from '../support/worker-apps.js';
+import {
+  connectionsOf,
+  waitForListener,
+  workerSuite,
+} from '../support/worker-apps.js';
+import { DataSource } from 'typeorm';
 
 /** Handlers in flight now and at most, in all and per queue, across every app that shares it. */
 class InFlight {
@@ -66,8 +71,10 @@ describe('worker: concurrency', () => {
     inFlight: InFlight,
     instance: string,
     worker: Record<string, unknown>,
+    poolSize?: number,
   ) =>
     apps.start({
+      poolSize,
       providers: [
         SlowHandlers,
         { provide: InFlight, useValue: inFlight },
@@ -140,5 +147,47 @@ describe('worker: concurrency', () => {
     expect(inFlight.max).toBeLessThanOrEqual(10);
     await apps.close(a);
     await apps.close(b);
+  });
+
+  it('works on connections of its own: an exhausted application pool does not stop it, and worker.connections caps them', async () => {
+    const inFlight = new InFlight();
+    const app = await start(inFlight, 'worker', { connections: 1 }, 1);
+    await waitForListener(db, app);
+    // The application's only pooled connection stays busy in an open transaction, as a
+    // request handler's long transaction would keep it.
+    const runner = app.get(DataSource).createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const producer = await start(new InFlight(), 'producer', {
+        enabled: false,
+      });
+      await producer.get(JobsService).enqueueMany(
+        'slow.bulk',
+        Array.from({ length: 30 }, () => ({ ms: 20 })),
+      );
+      let workerConnections = 0;
+      await waitFor(
+        '30 jobs to complete',
+        async () => {
+          const backends = await connectionsOf(db, app.applicationName);
+          workerConnections = Math.max(
+            workerConnections,
+            backends.filter((b) => b.application_name.endsWith('(worker)'))
+              .length,
+          );
+          const rows = await jobRows(db, `status <> 'completed'`);
+          return rows.length === 0 ? true : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      expect(inFlight.executions).toHaveLength(30);
+      expect(workerConnections).toBe(1);
+      await apps.close(producer);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    await apps.close(app);
   });
 });

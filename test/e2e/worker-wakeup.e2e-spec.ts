@@ -183,7 +183,7 @@ describe('worker: wake-ups and reconnection', () => {
       await waitFor('a completion to wait for the locks', async () => {
         const [blocked] = await db.query(
           `SELECT pid FROM pg_stat_activity
-           WHERE application_name = $1 AND wait_event_type = 'Lock'
+           WHERE application_name = $1 || ' (worker)' AND wait_event_type = 'Lock'
              AND query LIKE '%status = ''completed''%'`,
           [app.applicationName],
         );
@@ -192,7 +192,7 @@ describe('worker: wake-ups and reconnection', () => {
       const killed = await db.query<{ pid: number }>(
         `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database()
-           AND (application_name = $1 OR application_name = $1 || ' (listener)')`,
+           AND application_name IN ($1, $1 || ' (worker)', $1 || ' (listener)')`,
         [app.applicationName],
       );
       expect(killed.length).toBeGreaterThanOrEqual(2);

@@ -60,6 +60,8 @@ export interface JobsAppSetup {
   applicationName?: string;
   /** Connect with this URL instead of the test database's (e.g. as another role). */
   url?: string;
+  /** Size of the application's TypeORM pool (pg's default 10 when not given). */
+  poolSize?: number;
 }
 
 export interface JobsApp {
@@ -82,6 +84,9 @@ export async function createJobsApp(
         url: setup.url ?? db.url,
         entities: [JobEntity],
         applicationName: setup.applicationName ?? 'nest-jobs-test-app',
+        ...(setup.poolSize === undefined
+          ? {}
+          : { extra: { max: setup.poolSize } }),
         logging: false,
       }),
       setup.jobsModule ??

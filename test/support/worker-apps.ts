@@ -67,7 +67,7 @@ export async function expectNoConnectionsLeft(db: TestDatabase) {
   expect(left).toEqual([]);
 }
 
-/** Backends of one app: its pool and its LISTEN connection. */
+/** Backends of one app: its TypeORM pool, the worker's pool and its LISTEN connection. */
 export function connectionsOf(
   db: TestDatabase,
   applicationName: string,
@@ -75,7 +75,7 @@ export function connectionsOf(
   return db.query(
     `SELECT pid, application_name, query FROM pg_stat_activity
      WHERE datname = current_database() AND backend_type = 'client backend'
-       AND (application_name = $1 OR application_name = $1 || ' (listener)')`,
+       AND application_name IN ($1, $1 || ' (worker)', $1 || ' (listener)')`,
     [applicationName],
   );
 }

@@ -23,6 +23,7 @@ describe('resolveJobsOptions', () => {
         batchSize: 20,
         leaseMs: 60_000,
         heartbeatIntervalMs: 15_000,
+        connections: 3,
       },
     });
   });
@@ -55,6 +56,11 @@ describe('resolveJobsOptions', () => {
       'zero concurrency',
       { worker: { concurrency: 0 } },
       '"worker.concurrency": expected an integer between 1 and 10000, got 0',
+    ],
+    [
+      'no worker connections',
+      { worker: { connections: 0 } },
+      '"worker.connections": expected an integer between 1 and 100, got 0',
     ],
     [
       'NaN concurrency',

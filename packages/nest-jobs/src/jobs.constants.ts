@@ -37,6 +37,7 @@ export const DEFAULTS = {
     recoveryIntervalMs: 15_000,
     shutdownTimeoutMs: 10_000,
     cleanupIntervalMs: 60_000,
+    connections: 3,
     jobTimeoutMs: 15 * 60 * 1_000,
     reconnectBaseMs: 250,
     reconnectCapMs: 10_000,

@@ -28,6 +28,7 @@ export interface ResolvedWorkerOptions {
   shutdownTimeoutMs: number;
   jobTimeoutMs: number;
   cleanupIntervalMs: number;
+  connections: number;
   reconnectBaseMs: number;
   reconnectCapMs: number;
 }
@@ -72,6 +73,7 @@ const WORKER_KEYS = [
   'shutdownTimeoutMs',
   'jobTimeoutMs',
   'cleanupIntervalMs',
+  'connections',
 ] as const;
 
 const ONE_DAY_MS = 24 * 3600 * 1000;
@@ -210,6 +212,10 @@ function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       DEFAULTS.worker.cleanupIntervalMs,
       10,
     ),
+    connections:
+      worker.connections === undefined
+        ? DEFAULTS.worker.connections
+        : checkInteger('worker.connections', worker.connections, 1, 100),
     reconnectBaseMs: DEFAULTS.worker.reconnectBaseMs,
     reconnectCapMs: DEFAULTS.worker.reconnectCapMs,
   };

@@ -16,8 +16,12 @@ export async function explainBoth(query, text, literals) {
     await query(`SET LOCAL plan_cache_mode = ${mode}`);
     await query(`PREPARE bench_statement AS ${text}`);
     try {
-      const rows = await query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_statement(${literals.join(', ')})`);
-      plans[mode === 'force_custom_plan' ? 'custom' : 'generic'] = rows.map((r) => r['QUERY PLAN']).join('\n');
+      const rows = await query(
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_statement(${literals.join(', ')})`,
+      );
+      plans[mode === 'force_custom_plan' ? 'custom' : 'generic'] = rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
     } finally {
       await query('ROLLBACK TO SAVEPOINT bench_explain');
       await query('DEALLOCATE bench_statement');

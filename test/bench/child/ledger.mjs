@@ -44,7 +44,8 @@ class Ledger {
   /** Seqs whose handler ran, ascending. */
   handledSeqs() {
     const seqs = [];
-    for (let seq = 0; seq < this.capacity; seq += 1) if (this.runs[seq] > 0) seqs.push(seq);
+    for (let seq = 0; seq < this.capacity; seq += 1)
+      if (this.runs[seq] > 0) seqs.push(seq);
     return seqs;
   }
 }

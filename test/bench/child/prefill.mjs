@@ -10,7 +10,10 @@
  * @param overrides     { column: SQL expression over `g` (the series value) and `t` }
  * @param from, to      inclusive series bounds
  */
-export async function copyTemplateRows(db, { table, templateWhere, overrides, from, to }) {
+export async function copyTemplateRows(
+  db,
+  { table, templateWhere, overrides, from, to },
+) {
   if (to < from) return;
   const [schema, name] = table.split('.');
   const columns = await db.query(
@@ -28,7 +31,8 @@ export async function copyTemplateRows(db, { table, templateWhere, overrides, fr
     values.push(column in overrides ? overrides[column] : `t."${column}"`);
   }
   for (const column of Object.keys(overrides)) {
-    if (!insertable.includes(column)) throw new Error(`prefill: ${table} has no insertable column ${column}`);
+    if (!insertable.includes(column))
+      throw new Error(`prefill: ${table} has no insertable column ${column}`);
   }
   // Chunks keep each transaction's WAL and lock footprint moderate at 1M rows.
   const chunk = 200_000;
@@ -44,4 +48,5 @@ export async function copyTemplateRows(db, { table, templateWhere, overrides, fr
 }
 
 /** SQL for a timestamp that grows with g and ends at now(): keeps claim order = seq order. */
-export const orderedTime = (total) => `now() - ((${total} - g) * interval '1 microsecond')`;
+export const orderedTime = (total) =>
+  `now() - ((${total} - g) * interval '1 microsecond')`;

@@ -54,10 +54,16 @@ export function installProbe(classifier) {
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function probedQuery(config, values, callback) {
     // Submittables (cursors, streams) and anything exotic pass through untimed.
-    if (config && typeof config.submit === 'function') return original.apply(this, arguments);
+    if (config && typeof config.submit === 'function')
+      return original.apply(this, arguments);
     const kind = kindOf(config);
     const started = performance.now();
-    const cb = typeof callback === 'function' ? callback : typeof values === 'function' ? values : null;
+    const cb =
+      typeof callback === 'function'
+        ? callback
+        : typeof values === 'function'
+          ? values
+          : null;
     if (cb) {
       const timed = (err, res) => {
         if (!err) record(kind, started, res);
@@ -67,7 +73,8 @@ export function installProbe(classifier) {
         ? original.call(this, config, values, timed)
         : original.call(this, config, timed);
     }
-    if (config && typeof config.callback === 'function') return original.apply(this, arguments);
+    if (config && typeof config.callback === 'function')
+      return original.apply(this, arguments);
     const promise = original.apply(this, arguments);
     return promise.then((res) => {
       record(kind, started, res);
@@ -87,8 +94,17 @@ export function stopRecording() {
   const out = {};
   for (const [kind, stat] of stats) {
     const sorted = Float64Array.from(stat.durations).sort();
-    const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : null);
-    out[kind] = { count: stat.count, ms: stat.ms, rows: stat.rows, p50Ms: at(0.5), p99Ms: at(0.99) };
+    const at = (p) =>
+      sorted.length
+        ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
+        : null;
+    out[kind] = {
+      count: stat.count,
+      ms: stat.ms,
+      rows: stat.rows,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+    };
   }
   return out;
 }

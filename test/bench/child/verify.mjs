@@ -10,10 +10,13 @@ import { ledger } from './ledger.mjs';
  */
 export async function settledState(adapter) {
   const handled = ledger.handledSeqs();
-  const settled = await waitFor(async () => {
-    const state = await adapter.finalState(handled);
-    return state.running === 0 ? state : null;
-  }, { timeoutMs: 2_000, everyMs: 50 });
+  const settled = await waitFor(
+    async () => {
+      const state = await adapter.finalState(handled);
+      return state.running === 0 ? state : null;
+    },
+    { timeoutMs: 2_000, everyMs: 50 },
+  );
   return settled ?? adapter.finalState(handled);
 }
 
@@ -26,26 +29,49 @@ export async function settledState(adapter) {
 export function verifyExactlyOnce(state, { expected, mustFinish }) {
   const problems = [];
   const handled = ledger.handledSeqs();
-  if (ledger.duplicates > 0) problems.push(`${ledger.duplicates} handler execution(s) of a job that had already run`);
-  if (ledger.outOfRange > 0) problems.push(`${ledger.outOfRange} handler execution(s) of a job this run never enqueued`);
+  if (ledger.duplicates > 0)
+    problems.push(
+      `${ledger.duplicates} handler execution(s) of a job that had already run`,
+    );
+  if (ledger.outOfRange > 0)
+    problems.push(
+      `${ledger.outOfRange} handler execution(s) of a job this run never enqueued`,
+    );
   if (state.failed > 0) problems.push(`${state.failed} job(s) failed`);
-  if (state.running > 0) problems.push(`${state.running} job(s) still marked running after the worker stopped`);
+  if (state.running > 0)
+    problems.push(
+      `${state.running} job(s) still marked running after the worker stopped`,
+    );
   if (state.deletesDone) {
     if (state.handledLeft > 0) {
-      problems.push(`${state.handledLeft} job(s) ran but are still in the table (completion never written: they would run again)`);
+      problems.push(
+        `${state.handledLeft} job(s) ran but are still in the table (completion never written: they would run again)`,
+      );
     }
     if (state.present - state.handledLeft < expected - handled.length) {
-      problems.push(`${expected - handled.length - (state.present - state.handledLeft)} job(s) vanished without running`);
+      problems.push(
+        `${expected - handled.length - (state.present - state.handledLeft)} job(s) vanished without running`,
+      );
     }
   } else {
     const done = Int32Array.from(state.doneSeqs).sort();
     let mismatch = done.length !== handled.length;
-    for (let i = 0; !mismatch && i < done.length; i += 1) mismatch = done[i] !== handled[i];
-    if (mismatch) problems.push(`completed rows (${done.length}) differ from handler executions (${handled.length})`);
-    if (done.length + state.pending + state.running + state.failed !== expected) {
-      problems.push(`table holds ${done.length + state.pending + state.running + state.failed} jobs, expected ${expected}`);
+    for (let i = 0; !mismatch && i < done.length; i += 1)
+      mismatch = done[i] !== handled[i];
+    if (mismatch)
+      problems.push(
+        `completed rows (${done.length}) differ from handler executions (${handled.length})`,
+      );
+    if (
+      done.length + state.pending + state.running + state.failed !==
+      expected
+    ) {
+      problems.push(
+        `table holds ${done.length + state.pending + state.running + state.failed} jobs, expected ${expected}`,
+      );
     }
   }
-  if (mustFinish && handled.length !== expected) problems.push(`${expected - handled.length} job(s) never ran`);
+  if (mustFinish && handled.length !== expected)
+    problems.push(`${expected - handled.length} job(s) never ran`);
   return { ok: problems.length === 0, handled: handled.length, problems };
 }

@@ -7,13 +7,20 @@
 import { ledger } from '../child/ledger.mjs';
 import { startRecording, stopRecording } from '../child/query-probe.mjs';
 import { settledState, verifyExactlyOnce } from '../child/verify.mjs';
-import { cpuBetween, cpuMark, peakRssMb, resetPeakRss } from '../lib/proc-stats.mjs';
+import {
+  cpuBetween,
+  cpuMark,
+  peakRssMb,
+  resetPeakRss,
+} from '../lib/proc-stats.mjs';
 import { sleep } from '../lib/stats.mjs';
 
 export async function loadJobs(adapter, count, batch = 1_000) {
   for (let first = 0; first < count; first += batch) {
     const size = Math.min(batch, count - first);
-    await adapter.enqueueMany(Array.from({ length: size }, (_, i) => first + i));
+    await adapter.enqueueMany(
+      Array.from({ length: size }, (_, i) => first + i),
+    );
   }
 }
 
@@ -54,7 +61,10 @@ export async function run({ adapter, sizes, pgPid }) {
   const firstStart = ledger.firstStart;
 
   await adapter.stopWorker();
-  const verify = verifyExactlyOnce(await settledState(adapter), { expected: jobs, mustFinish: finished });
+  const verify = verifyExactlyOnce(await settledState(adapter), {
+    expected: jobs,
+    mustFinish: finished,
+  });
   const cpu = startMark ? cpuBetween(startMark, endMark) : null;
   return {
     jobs,

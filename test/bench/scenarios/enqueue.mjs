@@ -11,7 +11,9 @@ export async function run({ adapter, sizes, pgPid }) {
   await adapter.init();
   let seq = -1_000_000; // warm-up rows get their own negative range
   for (let i = 0; i < WARM_UP_CALLS; i += 8) {
-    await Promise.all(Array.from({ length: 8 }, () => adapter.enqueueOne(seq++)));
+    await Promise.all(
+      Array.from({ length: 8 }, () => adapter.enqueueOne(seq++)),
+    );
   }
   await adapter.enqueueMany([seq++, seq++]);
   const warmRows = WARM_UP_CALLS + 2;
@@ -40,8 +42,15 @@ export async function run({ adapter, sizes, pgPid }) {
   const bulkFirst = seq;
   startRecording();
   const bulkStart = cpuMark(pgPid);
-  for (let done = 0; done < sizes.enqueueBulkTotal; done += sizes.enqueueBulkBatch) {
-    const size = Math.min(sizes.enqueueBulkBatch, sizes.enqueueBulkTotal - done);
+  for (
+    let done = 0;
+    done < sizes.enqueueBulkTotal;
+    done += sizes.enqueueBulkBatch
+  ) {
+    const size = Math.min(
+      sizes.enqueueBulkBatch,
+      sizes.enqueueBulkTotal - done,
+    );
     const batch = Array.from({ length: size }, (_, i) => bulkFirst + done + i);
     await adapter.enqueueMany(batch);
   }
@@ -51,7 +60,12 @@ export async function run({ adapter, sizes, pgPid }) {
 
   const rows = await adapter.countJobs();
   const expectedRows = warmRows + singleCalls + bulkJobs;
-  const problems = rows === expectedRows ? [] : [`table holds ${rows} jobs, expected ${expectedRows} (one per enqueued job)`];
+  const problems =
+    rows === expectedRows
+      ? []
+      : [
+          `table holds ${rows} jobs, expected ${expectedRows} (one per enqueued job)`,
+        ];
   const single = cpuBetween(singleStart, singleEnd);
   const bulk = cpuBetween(bulkStart, bulkEnd);
   return {
@@ -63,7 +77,14 @@ export async function run({ adapter, sizes, pgPid }) {
       cpu: single,
       statements: singleStatements,
     },
-    bulk: { jobs: bulkJobs, batch: sizes.enqueueBulkBatch, seconds: bulk.wallSeconds, rate: bulkJobs / bulk.wallSeconds, cpu: bulk, statements: bulkStatements },
+    bulk: {
+      jobs: bulkJobs,
+      batch: sizes.enqueueBulkBatch,
+      seconds: bulk.wallSeconds,
+      rate: bulkJobs / bulk.wallSeconds,
+      cpu: bulk,
+      statements: bulkStatements,
+    },
     verify: { ok: problems.length === 0, problems },
   };
 }

@@ -39,7 +39,10 @@ export async function run({ adapter, sizes }) {
   let timeouts = 0;
   for (let seq = 0; seq < total && performance.now() < capAt; seq += 1) {
     // Armed before the call: the handler may start before the enqueue call returns.
-    const waiter = startedWithin(seq, Math.max(1, Math.min(capAt - performance.now(), 10_000) + 5_000));
+    const waiter = startedWithin(
+      seq,
+      Math.max(1, Math.min(capAt - performance.now(), 10_000) + 5_000),
+    );
     await adapter.enqueueOne(seq);
     ledger.returnedAt[seq] = performance.now();
     enqueued += 1;
@@ -47,14 +50,19 @@ export async function run({ adapter, sizes }) {
       timeouts += 1;
       break;
     }
-    if (seq >= WARM_UP_JOBS) samples.push(ledger.startedAt[seq] - ledger.returnedAt[seq]);
-    if (seq === WARM_UP_JOBS - 1) capAt = performance.now() + sizes.latencyCapSeconds * 1000;
+    if (seq >= WARM_UP_JOBS)
+      samples.push(ledger.startedAt[seq] - ledger.returnedAt[seq]);
+    if (seq === WARM_UP_JOBS - 1)
+      capAt = performance.now() + sizes.latencyCapSeconds * 1000;
     await sleep(sizes.latencySpacingMs + Math.random() * 5); // jitter: no lock-step with poll timers
   }
   // Whatever is still queued gets a chance to run before the check.
   await waitFor(() => ledger.handled >= enqueued, { timeoutMs: 5_000 });
   await adapter.stopWorker();
-  const verify = verifyExactlyOnce(await settledState(adapter), { expected: enqueued, mustFinish: false });
+  const verify = verifyExactlyOnce(await settledState(adapter), {
+    expected: enqueued,
+    mustFinish: false,
+  });
   return {
     latencyMs: summarize(samples),
     beforeReturn: samples.filter((ms) => ms < 0).length,

@@ -23,7 +23,8 @@ export async function run({ adapter, sizes, system, extra }) {
   const prefillSeconds = (performance.now() - prefillStart) / 1000;
   const window = Math.min(sizes.scaleWindowJobs, pending);
   // Plans only at the large size, where they matter; before the worker touches the table.
-  const explain = !small && adapter.explainHotPath ? await adapter.explainHotPath(200) : null;
+  const explain =
+    !small && adapter.explainHotPath ? await adapter.explainHotPath(200) : null;
 
   ledger.reset(pending);
   resetPeakRss();
@@ -36,7 +37,10 @@ export async function run({ adapter, sizes, system, extra }) {
   const statements = stopRecording();
   const peakRss = peakRssMb();
   await adapter.stopWorker();
-  const verify = verifyExactlyOnce(await settledState(adapter), { expected: pending, mustFinish: false });
+  const verify = verifyExactlyOnce(await settledState(adapter), {
+    expected: pending,
+    mustFinish: false,
+  });
   const seconds = (reachedAt - ledger.firstStart) / 1000;
   return {
     rows,

@@ -12,7 +12,11 @@ import { sleep, summarize, waitFor } from '../lib/stats.mjs';
 const TICK_MS = 5;
 
 export async function run({ adapter, sizes, pgPid }) {
-  const { sustainedRate: rate, sustainedSeconds: seconds, sustainedMaxInFlight: maxInFlight } = sizes;
+  const {
+    sustainedRate: rate,
+    sustainedSeconds: seconds,
+    sustainedMaxInFlight: maxInFlight,
+  } = sizes;
   const capacity = Math.ceil(rate * seconds * 1.05) + 100;
   await adapter.init();
   ledger.reset(capacity);
@@ -28,7 +32,10 @@ export async function run({ adapter, sizes, pgPid }) {
   const startMark = cpuMark(pgPid);
   const end = start + seconds * 1000;
   while (performance.now() < end) {
-    const due = Math.min(capacity, Math.floor(((performance.now() - start) / 1000) * rate));
+    const due = Math.min(
+      capacity,
+      Math.floor(((performance.now() - start) / 1000) * rate),
+    );
     while (issued + skipped < due) {
       if (inFlight >= maxInFlight) {
         skipped += 1;
@@ -45,7 +52,8 @@ export async function run({ adapter, sizes, pgPid }) {
         (error) => {
           errors += 1;
           inFlight -= 1;
-          if (errors === 1) console.error(`[sustained] enqueue failed: ${error.message}`);
+          if (errors === 1)
+            console.error(`[sustained] enqueue failed: ${error.message}`);
         },
       );
     }
@@ -59,14 +67,21 @@ export async function run({ adapter, sizes, pgPid }) {
   const accepted = issued - errors;
   const backlog = accepted - handledInWindow;
 
-  await waitFor(() => ledger.handled >= accepted, { timeoutMs: sizes.sustainedTailSeconds * 1000, everyMs: 50 });
+  await waitFor(() => ledger.handled >= accepted, {
+    timeoutMs: sizes.sustainedTailSeconds * 1000,
+    everyMs: 50,
+  });
   const e2e = [];
   for (let seq = 0; seq < issued; seq += 1) {
-    if (ledger.runs[seq] > 0) e2e.push(ledger.startedAt[seq] - ledger.enqueuedAt[seq]);
+    if (ledger.runs[seq] > 0)
+      e2e.push(ledger.startedAt[seq] - ledger.enqueuedAt[seq]);
   }
   const neverRan = accepted - ledger.handled;
   await adapter.stopWorker();
-  const verify = verifyExactlyOnce(await settledState(adapter), { expected: accepted, mustFinish: false });
+  const verify = verifyExactlyOnce(await settledState(adapter), {
+    expected: accepted,
+    mustFinish: false,
+  });
   return {
     offeredRate: rate,
     achievedEnqueueRate: accepted / windowSeconds,

@@ -16,7 +16,11 @@ import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
 export const VARIANTS = {
   default: {
     label: 'defaults',
-    options: { worker: {} },
+    options: {
+      worker: process.env.BENCH_DEFAULTS
+        ? JSON.parse(process.env.BENCH_DEFAULTS)
+        : {},
+    },
     describe:
       'JobsModule.forRoot({ dataSource, runMigrations: true }): concurrency 20, batchSize = concurrency, pollIntervalMs 1000, LISTEN/NOTIFY wake-ups; TypeORM pool of 10',
   },
@@ -86,7 +90,11 @@ export function createAdapter({ url, variant }) {
 
   return {
     async init() {
-      dataSource = new DataSource({ type: 'postgres', url });
+      dataSource = new DataSource({
+        type: 'postgres',
+        url,
+        poolSize: Number(process.env.BENCH_POOL ?? 10),
+      });
       await dataSource.initialize();
       producer = await NestFactory.createApplicationContext(
         moduleFor(dataSource, { ...settings.options.worker, enabled: false }),
@@ -150,7 +158,9 @@ export function createAdapter({ url, variant }) {
         from: 1,
         to: history,
         overrides: {
-          id: uuidV7At(`now() - interval '1 day' + g * interval '1 microsecond'`),
+          id: uuidV7At(
+            `now() - interval '1 day' + g * interval '1 microsecond'`,
+          ),
           payload: `jsonb_build_object('seq', -g)`,
           status: `'completed'`,
           attempts: '1',

@@ -27,6 +27,11 @@ export interface JobsWorkerOptions {
   jobTimeoutMs?: number;
   /** Milliseconds between sweeps that delete finished jobs past their retention. Default 60000. */
   cleanupIntervalMs?: number;
+  /**
+   * Size of the worker's own connection pool (claims, outcome writes, heartbeats, sweeps),
+   * beside the application's TypeORM pool and the LISTEN connection. Default 3.
+   */
+  connections?: number;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 } from './jobs.queries.js';
 
 /** The slice of a pg Pool this repository needs (kept local: no @types/pg in our d.ts). */
-interface PgPool {
+export interface PgPool {
   query(config: {
     name?: string;
     text: string;
@@ -78,8 +78,15 @@ export class JobsRepository {
   constructor(
     private readonly dataSource: DataSource,
     readonly jobsTable: JobsTable,
+    /** Where statements go; by default the DataSource's own pool. */
+    private readonly ownPool?: PgPool,
   ) {
     this.queries = buildJobsQueries(jobsTable);
+  }
+
+  /** The same statements, sent through `pool` (the worker's own connections). */
+  through(pool: PgPool): JobsRepository {
+    return new JobsRepository(this.dataSource, this.jobsTable, pool);
   }
 
   /** Inserts rows; with `manager`, inside its transaction and with a NOTIFY delivered at commit. */
@@ -230,6 +237,7 @@ export class JobsRepository {
   }
 
   private pool(): PgPool {
+    if (this.ownPool) return this.ownPool;
     // TypeORM's PostgresDriver keeps its pg Pool (the primary, under replication) as `master`.
     const pool = (this.dataSource.driver as unknown as { master?: PgPool })
       .master;

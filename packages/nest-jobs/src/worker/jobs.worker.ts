@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import type pg from 'pg';
 import {
   Inject,
   Injectable,
@@ -20,16 +21,16 @@ import {
   attemptKey,
   JobsRepository,
   type ClaimedJobRow,
+  type PgPool,
 } from '../sql/jobs.repository.js';
 import { retryDelayMs } from './backoff.js';
 import { formatJobError } from './format-error.js';
 import { JobExecutor, type AttemptOutcome } from './job-executor.js';
 import { FinishedJobsJanitor } from './finished-jobs-janitor.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import {
-  listenerConfigFrom,
-  NotificationListener,
-} from './notification-listener.js';
+import { NotificationListener } from './notification-listener.js';
+import { dedicatedConnectionConfig } from './connection-config.js';
+import { createWorkerPool } from './worker-pool.js';
 import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
 import { RunningJob } from './running-job.js';
 import { sleep } from './sleep.js';
@@ -51,6 +52,9 @@ export class JobsWorker
   private readonly outcomes: OutcomeWriter;
   private readonly leases: LeaseKeeper;
   private readonly janitor: FinishedJobsJanitor;
+  /** The worker's own connections, and the repository that sends its statements through them. */
+  private readonly pool: pg.Pool;
+  private readonly repository: JobsRepository;
   private listener: NotificationListener | null = null;
   private stopLocalWakeUps: (() => void) | null = null;
 
@@ -84,10 +88,17 @@ export class JobsWorker
     private readonly moduleOptions: ResolvedJobsOptions,
     @Inject(JOBS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly registry: JobHandlerRegistry,
-    private readonly repository: JobsRepository,
+    appRepository: JobsRepository,
     private readonly notifier: EnqueueNotifier,
   ) {
     this.options = moduleOptions.worker;
+    // Connects on first use: an instance that never starts its worker opens nothing.
+    this.pool = createWorkerPool(
+      dedicatedConnectionConfig(dataSource, 'worker'),
+      this.options.connections,
+    );
+    const repository = appRepository.through(this.pool as unknown as PgPool);
+    this.repository = repository;
     this.executor = new JobExecutor(this.options.jobTimeoutMs);
     const backoff = {
       baseMs: this.options.reconnectBaseMs,
@@ -144,7 +155,7 @@ export class JobsWorker
       capMs: this.options.reconnectCapMs,
     };
     this.listener = new NotificationListener(
-      listenerConfigFrom(this.dataSource),
+      dedicatedConnectionConfig(this.dataSource, 'listener'),
       this.repository.jobsTable.channel,
       {
         onNotification: (queue) => this.onNotification(queue),
@@ -194,6 +205,8 @@ export class JobsWorker
     this.leases.stop();
     this.janitor.stop();
     await this.listener?.close();
+    // Waits for statements still in flight (a heartbeat, a sweep), then disconnects.
+    await this.pool.end();
     this.logger.log('Worker stopped');
   }
 
@@ -269,7 +282,6 @@ export class JobsWorker
     });
   }
 
-  /** Coalesces the wake-ups of handlers that finish in the same turn of the event loop. */
   /**
    * Wakes when a retry this worker scheduled becomes due, if that is before the next poll:
    * no NOTIFY announces a retry, and a poll interval would make short backoffs much longer.
@@ -286,6 +298,7 @@ export class JobsWorker
     }, delayMs + 1);
   }
 
+  /** Coalesces the wake-ups of handlers that finish in the same turn of the event loop. */
   private wakeSoon(): void {
     if (this.wakeScheduled) return;
     this.wakeScheduled = true;

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
 import { describeError } from '../utils/describe-error.js';
 import { reconnectDelayMs } from './backoff.js';
 
@@ -91,36 +90,4 @@ export class NotificationListener {
       this.connecting = this.connect();
     }, delay);
   }
-}
-
-/**
- * pg connection settings of a TypeORM PostgreSQL DataSource, built the way TypeORM builds
- * its own pool (the primary under replication), so the listener reaches the same server.
- */
-export function listenerConfigFrom(dataSource: DataSource): pg.ClientConfig {
-  const options = dataSource.options as unknown as Record<string, any>;
-  const credentials = (options.replication?.master ?? options) as Record<
-    string,
-    any
-  >;
-  const {
-    max: _max,
-    idleTimeoutMillis: _idle,
-    ...extra
-  } = (options.extra ?? {}) as Record<string, unknown>;
-  const config: Record<string, unknown> = {
-    connectionString: credentials.url,
-    host: credentials.host,
-    user: credentials.username,
-    password: credentials.password,
-    database: credentials.database,
-    port: credentials.port,
-    ssl: credentials.ssl,
-    connectionTimeoutMillis: options.connectTimeoutMS,
-    application_name: `${options.applicationName ?? credentials.applicationName ?? 'nest-jobs'} (listener)`,
-    ...extra,
-  };
-  for (const key of Object.keys(config))
-    if (config[key] === undefined) delete config[key];
-  return config as pg.ClientConfig;
 }
