@@ -1,6 +1,6 @@
 // Writes docs/performance.md: the tables of this run plus everything needed to judge them
 // (sizes, options of every system, PostgreSQL settings, machine, versions, load, method).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { label, renderSection, targetsTable } from './tables.mjs';
 
@@ -62,6 +62,11 @@ function sizesList(sizes, includeLarge) {
     .join('\n');
 }
 
+/** The hand-written account of the hot-path optimisations (test/bench/hot-path.md). */
+function hotPathNotes() {
+  return readFileSync(new URL('../hot-path.md', import.meta.url), 'utf8').trim();
+}
+
 export function renderReport({
   options,
   env,
@@ -105,6 +110,8 @@ ${targets.length ? targetsTable(targets) : '_No target could be evaluated from t
 ## Results
 
 ${sections.map(renderSection).join('\n\n')}
+
+${hotPathNotes()}
 
 ## Claim plans at the large table size
 

@@ -5,7 +5,7 @@ import { Report } from '../reports/report.entity.js';
 import { User } from '../users/user.entity.js';
 import { DEMO_MIGRATIONS } from './demo.migrations.js';
 
-/** Name of the demo's connections in pg_stat_activity (the worker's LISTEN one adds " (listener)"). */
+/** Name of the demo's connections in pg_stat_activity (the worker's own pool adds " (worker)", its LISTEN one " (listener)"). */
 export const DEMO_APPLICATION_NAME = 'nest-jobs-demo';
 
 /**
