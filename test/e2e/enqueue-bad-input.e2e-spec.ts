@@ -132,6 +132,14 @@ describe('JobsService bad input', () => {
     );
   });
 
+  it('checks the options of a bulk enqueue once, even when it carries no payload', async () => {
+    await expectRejected(
+      () => jobs.enqueueMany(Billing, 'charge', [], { delay: -5 }),
+      InvalidJobsOptionError,
+      'Invalid nest-jobs option "delay": expected an integer between 0 and 3153600000000, got -5',
+    );
+  });
+
   it('rejects an unknown job name, listing the known ones', async () => {
     await expectRejected(
       () => jobs.enqueue('billing.refund', { cents: 1 }),

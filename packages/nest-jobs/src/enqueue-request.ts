@@ -35,6 +35,19 @@ export interface PreparedJob {
   readonly dueNow: boolean;
 }
 
+/** What the options of an enqueue call resolve to: the row minus its id and payload. */
+export interface JobTemplate {
+  readonly name: string;
+  readonly definition: JobDefinition | undefined;
+  readonly queue: string;
+  readonly maxRetries: number;
+  readonly runAt: Date | null;
+  readonly delayMs: number | null;
+  readonly traceId: string | null;
+  readonly retryPolicyJson: string | null;
+  readonly dueNow: boolean;
+}
+
 /**
  * Turns one enqueue call into a row, checking everything before anything is written:
  * options, payload (JSON-only, size, the job's own `validate`), dates and delays.
@@ -48,6 +61,21 @@ export function prepareJob(
   module: ResolvedJobsOptions,
   prefix = '',
 ): PreparedJob {
+  return prepareRow(
+    prepareTemplate(name, definition, rawOptions, module, prefix),
+    payload,
+    module,
+  );
+}
+
+/** Checks the options of an enqueue call once, for every payload it carries. */
+export function prepareTemplate(
+  name: string,
+  definition: JobDefinition | undefined,
+  rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
+  module: ResolvedJobsOptions,
+  prefix = '',
+): JobTemplate {
   const options = checkPlainObject(
     prefix.replace(/\.$/, ''),
     rawOptions ?? {},
@@ -65,7 +93,29 @@ export function prepareJob(
       : options.maxRetries !== undefined
         ? checkInteger(`${prefix}maxRetries`, options.maxRetries, 0, 1_000_000)
         : (definition?.maxRetries ?? 3);
+  return {
+    name,
+    definition,
+    queue:
+      options.queue !== undefined
+        ? checkName(`${prefix}queue`, options.queue)
+        : (definition?.queue ?? 'default'),
+    maxRetries,
+    runAt,
+    delayMs,
+    traceId: resolveTraceId(options.traceId, module, prefix),
+    retryPolicyJson: retry === undefined ? null : JSON.stringify(retry),
+    dueNow: runAt === null ? !delayMs : runAt.getTime() <= Date.now(),
+  };
+}
 
+/** One row of `template` carrying `payload`. */
+export function prepareRow(
+  template: JobTemplate,
+  payload: unknown,
+  module: ResolvedJobsOptions,
+): PreparedJob {
+  const { name, definition } = template;
   // JSON first: validate() should only ever see what a handler could receive.
   const payloadJson = serializePayload(name, payload, module.maxPayloadBytes);
   if (definition?.validate) {
@@ -79,23 +129,19 @@ export function prepareJob(
       );
     }
   }
-
   return {
     row: {
       id: uuidV7(),
-      queue:
-        options.queue !== undefined
-          ? checkName(`${prefix}queue`, options.queue)
-          : (definition?.queue ?? 'default'),
+      queue: template.queue,
       jobType: name,
       payloadJson,
-      maxRetries,
-      runAt,
-      delayMs,
-      traceId: resolveTraceId(options.traceId, module, prefix),
-      retryPolicyJson: retry === undefined ? null : JSON.stringify(retry),
+      maxRetries: template.maxRetries,
+      runAt: template.runAt,
+      delayMs: template.delayMs,
+      traceId: template.traceId,
+      retryPolicyJson: template.retryPolicyJson,
     },
-    dueNow: runAt === null ? !delayMs : runAt.getTime() <= Date.now(),
+    dueNow: template.dueNow,
   };
 }
 

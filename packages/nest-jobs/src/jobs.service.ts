@@ -3,7 +3,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
 import { getJobMetadata } from './decorators/job.decorator.js';
 import { EnqueueNotifier } from './enqueue-notifier.js';
-import { prepareJob, type PreparedJob } from './enqueue-request.js';
+import {
+  prepareJob,
+  prepareRow,
+  prepareTemplate,
+  type PreparedJob,
+} from './enqueue-request.js';
 import { EnqueueFailedError } from './errors/enqueue-failed.error.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 import { JobDefinitionError } from './errors/job-definition.error.js';
@@ -127,8 +132,9 @@ export class JobsService {
     }
     const { manager, ...rest } = ((byClass ? args[3] : args[2]) ??
       {}) as EnqueueOptions;
+    const template = prepareTemplate(name, definition, rest, this.options);
     const prepared = payloads.map((payload) =>
-      prepareJob(name, definition, payload, rest, this.options),
+      prepareRow(template, payload, this.options),
     );
     return this.insert(prepared, manager);
   }

@@ -28,7 +28,7 @@ export interface JobsQueries {
   readonly insertMany: NamedStatement;
   /** insertMany, then one pg_notify($10 channel, queue) per distinct queue. */
   readonly insertManyAndNotify: NamedStatement;
-  /** Rows that differ only in id ($1 array) and payload ($4 array); the other seven are scalars. */
+  /** Rows that differ only in id ($1 uuid[] literal) and payload ($4 JSON array, in id order); the other seven are scalars. */
   readonly insertManyShared: NamedStatement;
   /** insertManyShared, then pg_notify($10 channel, $2 queue). */
   readonly insertManySharedAndNotify: NamedStatement;
@@ -79,12 +79,14 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
     FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[], $5::int[], $6::timestamptz[],
                 $7::bigint[], $8::varchar[], $9::text[])
       AS input(id, queue, job_type, payload, max_retries, run_at, delay_ms, trace_id, retry_policy)`;
-  // enqueueMany of one handler with one set of options: two arrays instead of nine, which
-  // saves PostgreSQL about a sixth of the insert and the driver most of its array encoding.
+  // enqueueMany of one handler with one set of options: the ids as one array literal and
+  // the payloads as one JSON array, scalars for the rest. Against nine arrays this saves
+  // PostgreSQL about a sixth of the insert and the driver its per-element array escaping.
   const insertManySharedSql = `
     INSERT INTO ${t} (${INSERT_COLUMNS})
-    SELECT input.id, $2::varchar, $3::varchar, input.payload::jsonb, $5::int, ${runAt('$6', '$7')}, $8::varchar, $9::jsonb
-    FROM unnest($1::uuid[], $4::text[]) AS input(id, payload)`;
+    SELECT ids.id, $2::varchar, $3::varchar, payloads.payload, $5::int, ${runAt('$6', '$7')}, $8::varchar, $9::jsonb
+    FROM unnest($1::uuid[]) WITH ORDINALITY AS ids(id, n)
+    JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY AS payloads(payload, n) USING (n)`;
 
   return {
     insertOne: named('insert_one', insertOneSql),

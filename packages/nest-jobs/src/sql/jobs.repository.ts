@@ -282,11 +282,13 @@ function sharesAllButIdAndPayload(rows: readonly NewJobRow[]): boolean {
 
 function insertManySharedValues(rows: readonly NewJobRow[]): unknown[] {
   const first = rows[0]!;
+  // Built by hand: ids are UUIDs (nothing to escape) and each payload is already a JSON
+  // text, so their joins are a valid array literal and a valid JSON array.
   return [
-    rows.map((r) => r.id),
+    `{${rows.map((r) => r.id).join(',')}}`,
     first.queue,
     first.jobType,
-    rows.map((r) => r.payloadJson),
+    `[${rows.map((r) => r.payloadJson).join(',')}]`,
     first.maxRetries,
     first.runAt,
     first.delayMs,
