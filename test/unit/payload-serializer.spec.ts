@@ -60,5 +60,14 @@ describe('serializePayload', () => {
     expect(() => serialize('é'.repeat(4), 8)).toThrow(
       'payload is 10 bytes of JSON, over the limit of 8 (option maxPayloadBytes)',
     );
+    // Three-byte characters: exactly at the limit passes, one byte over fails.
+    expect(serialize('€€', 8)).toBe('"€€"');
+    expect(() => serialize('€€€', 10)).toThrow(
+      'payload is 11 bytes of JSON, over the limit of 10 (option maxPayloadBytes)',
+    );
+    // Astral characters are two UTF-16 units and four bytes.
+    expect(() => serialize('😀😀', 9)).toThrow(
+      'payload is 10 bytes of JSON, over the limit of 9 (option maxPayloadBytes)',
+    );
   });
 });

@@ -12,6 +12,8 @@ export function serializePayload(
 ): string {
   checkJsonValue(jobName, payload, [], new Set());
   const json = JSON.stringify(payload);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most payloads are checked without counting.
+  if (json.length * 3 <= maxBytes) return json;
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > maxBytes) {
     throw new InvalidPayloadError(

@@ -8,9 +8,16 @@ import { randomUUID } from 'node:crypto';
  * different leaf page for nearly every row once the table is large).
  */
 export function uuidV7(now: number = Date.now()): string {
-  const time = now.toString(16).padStart(12, '0');
+  if (now !== lastMs) {
+    const time = now.toString(16).padStart(12, '0');
+    lastPrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    lastMs = now;
+  }
   // randomUUID() is v4: keep its random part and its variant bits, replace the first 48
   // bits with the time and the version nibble (index 14) with 7.
-  const random = randomUUID();
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  return lastPrefix + randomUUID().slice(15);
 }
+
+/** The time part of the last id, reused within the same millisecond (bulk enqueues). */
+let lastMs = -1;
+let lastPrefix = '';
