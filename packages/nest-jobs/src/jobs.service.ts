@@ -186,8 +186,11 @@ export class JobsService {
     }
     // In a transaction the insert statement itself notifies, delivered at commit.
     if (!manager) {
-      for (const job of prepared)
-        if (job.dueNow) this.notifier.notify(job.row.queue);
+      // Once per queue, not per job: a bulk enqueue would otherwise wake the local worker
+      // (and queue a notification) a thousand times for one batch.
+      const dueQueues = new Set<string>();
+      for (const job of prepared) if (job.dueNow) dueQueues.add(job.row.queue);
+      for (const queue of dueQueues) this.notifier.notify(queue);
     }
     return rows.map((row) => row.id);
   }

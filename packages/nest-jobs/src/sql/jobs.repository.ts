@@ -67,10 +67,11 @@ export interface RecoveredJob {
 }
 
 /**
- * The only code that runs SQL at run time. Pooled statements go straight to the
- * DataSource's pg pool as named (prepared) statements: no entity hydration, no TypeORM
- * query logging of the worker's polls. Transactional inserts go through the caller's
- * EntityManager so they join its transaction.
+ * The only code that runs SQL at run time. Pooled statements go straight to a pg pool
+ * (the DataSource's, or the worker's own: see `through`), prepared or planned per call as
+ * jobs.queries.ts decides: no entity hydration, no TypeORM query logging of the worker's
+ * polls. Transactional inserts go through the caller's EntityManager so they join its
+ * transaction.
  */
 export class JobsRepository {
   readonly queries: JobsQueries;

@@ -56,6 +56,8 @@ export class JobsWorker
   /** The worker's own connections, and the repository that sends its statements through them. */
   private readonly pool: pg.Pool;
   private readonly repository: JobsRepository;
+  /** Retry delays of the outcome writes and of the LISTEN reconnection. */
+  private readonly reconnectBackoff: { baseMs: number; capMs: number };
   private listener: NotificationListener | null = null;
   private stopLocalWakeUps: (() => void) | null = null;
 
@@ -100,15 +102,15 @@ export class JobsWorker
     );
     const repository = appRepository.through(this.pool as unknown as PgPool);
     this.repository = repository;
-    this.executor = new JobExecutor(this.options.jobTimeoutMs);
-    const backoff = {
+    this.reconnectBackoff = {
       baseMs: this.options.reconnectBaseMs,
       capMs: this.options.reconnectCapMs,
     };
+    this.executor = new JobExecutor(this.options.jobTimeoutMs);
     this.outcomes = new OutcomeWriter(
       repository,
       (written) => this.onOutcomesWritten(written),
-      backoff,
+      this.reconnectBackoff,
       moduleOptions.retention.completedMs === 0,
     );
     this.leases = new LeaseKeeper(
@@ -152,10 +154,6 @@ export class JobsWorker
       );
       return;
     }
-    const backoff = {
-      baseMs: this.options.reconnectBaseMs,
-      capMs: this.options.reconnectCapMs,
-    };
     this.listener = new NotificationListener(
       dedicatedConnectionConfig(this.dataSource, 'listener'),
       this.repository.jobsTable.channel,
@@ -163,7 +161,7 @@ export class JobsWorker
         onNotification: (queue) => this.onNotification(queue),
         onConnected: () => this.wake(),
       },
-      backoff,
+      this.reconnectBackoff,
     );
     this.listener.start();
     // Enqueues of this process wake the worker at once. The claim runs in the worker's own
