@@ -6,6 +6,7 @@ import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 import {
   connectionsOf,
+  Gate,
   waitForListener,
   workerSuite,
 } from '../support/worker-apps.js';
@@ -55,6 +56,28 @@ class SlowHandlers {
   @Job({ name: 'slow.capped', queue: 'capped' })
   capped(payload: { ms: number }, ctx: JobContext) {
     return this.inFlight.track(ctx, this.instance, payload.ms);
+  }
+}
+
+/** Handlers that wait for the test to open the gate, counting themselves. */
+@Injectable()
+class GatedHandlers {
+  running = 0;
+  maxRunning = 0;
+  readonly ran: string[] = [];
+
+  constructor(@Inject(Gate) private readonly gate: Gate) {}
+
+  @Job({ name: 'gated.run', queue: 'gated' })
+  async run(_payload: Record<string, never>, ctx: JobContext) {
+    this.ran.push(ctx.id);
+    this.running += 1;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      await this.gate.opened;
+    } finally {
+      this.running -= 1;
+    }
   }
 }
 
@@ -188,6 +211,61 @@ describe('worker: concurrency', () => {
       await runner.rollbackTransaction();
       await runner.release();
     }
+    await apps.close(app);
+  });
+
+  it('claims a backlog with two claims at once when the slots hold two batches, never beyond its slots', async () => {
+    const gate = new Gate();
+    const app = await apps.start({
+      providers: [GatedHandlers, { provide: Gate, useValue: gate }],
+      jobs: {
+        worker: {
+          pollIntervalMs: 50,
+          concurrency: 6,
+          batchSize: 2,
+          connections: 3,
+        },
+      },
+    });
+    const handlers = app.get(GatedHandlers);
+    await app.get(JobsService).enqueueMany(
+      'gated.run',
+      Array.from({ length: 20 }, () => ({})),
+    );
+    await waitFor('6 handlers waiting at the gate', async () =>
+      handlers.running === 6 ? true : undefined,
+    );
+    // The backlog is known (every claim came back full). Hold the table so that the
+    // claims sent when the slots free up wait where pg_stat_activity shows them.
+    const runner = app.get(DataSource).createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query(`LOCK TABLE nest_jobs IN EXCLUSIVE MODE`);
+      gate.open();
+      const claimsWaiting = await waitFor(
+        'claims waiting on the table lock',
+        async () => {
+          const [row] = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1
+               AND query LIKE '/* nest-jobs:claim */%' AND wait_event_type = 'Lock'`,
+            [`${app.applicationName} (worker)`],
+          );
+          return row!.n >= 2 ? row!.n : undefined;
+        },
+      );
+      // Two full batches fit in six free slots; a third claim would leave no connection
+      // for outcome writes (connections - 1 claims at most).
+      expect(claimsWaiting).toBe(2);
+    } finally {
+      await runner.commitTransaction();
+      await runner.release();
+    }
+    await allCompleted(20);
+    expect(handlers.ran).toHaveLength(20);
+    expect(new Set(handlers.ran).size).toBe(20);
+    expect(handlers.maxRunning).toBe(6);
     await apps.close(app);
   });
 });

@@ -1,5 +1,4 @@
 import { AsyncResource } from 'node:async_hooks';
-import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type pg from 'pg';
 import {
   Inject,
@@ -26,6 +25,7 @@ import {
 } from '../sql/jobs.repository.js';
 import { retryDelayMs } from './backoff.js';
 import { formatJobError } from './format-error.js';
+import { ClaimScheduler } from './claim-scheduler.js';
 import { JobExecutor, type AttemptOutcome } from './job-executor.js';
 import { FinishedJobsJanitor } from './finished-jobs-janitor.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -71,14 +71,12 @@ export class JobsWorker
   private readonly runningPerQueue = new Map<string, number>();
   private running = 0;
   private queues: string[] = [];
-  private queueCursor = 0;
+  /** Created at start, when the queues are known. */
+  private claims: ClaimScheduler | null = null;
 
   private started = false;
   private stopping = false;
   private stopped: Promise<void> | null = null;
-  private claiming: Promise<void> | null = null;
-  private wakeAgain = false;
-  private wakeScheduled = false;
   private pollTimer: NodeJS.Timeout | undefined;
   /** A wake-up armed for the earliest retry this worker scheduled, and when it fires. */
   private retryTimer: NodeJS.Timeout | undefined;
@@ -163,6 +161,32 @@ export class JobsWorker
       },
       this.reconnectBackoff,
     );
+    this.claims = new ClaimScheduler(
+      this.queues,
+      {
+        batchSize: this.options.batchSize,
+        // One connection stays free for outcome writes and heartbeats.
+        maxInFlight: Math.max(1, this.options.connections - 1),
+      },
+      {
+        freeSlots: () => this.options.concurrency - this.running,
+        freeSlotsIn: (queue) => {
+          const cap = this.options.queueConcurrency[queue];
+          return cap === undefined
+            ? Infinity
+            : cap - (this.runningPerQueue.get(queue) ?? 0);
+        },
+        claim: (queue, limit) =>
+          this.repository.claim(queue, limit, this.options.leaseMs),
+        start: (row) => this.startJob(row),
+        onClaimSucceeded: () => {
+          if (this.claimFailures > 0)
+            this.logger.log('Database reachable again: claiming resumed');
+          this.claimFailures = 0;
+        },
+        onClaimFailed: (error) => this.onClaimError(error),
+      },
+    );
     this.listener.start();
     // Enqueues of this process wake the worker at once. The claim runs in the worker's own
     // async context, not the enqueuing request's: handlers must not inherit its
@@ -198,7 +222,7 @@ export class JobsWorker
     clearTimeout(this.pollTimer);
     clearTimeout(this.retryTimer);
     if (!this.started || this.queues.length === 0) return;
-    await this.claiming;
+    await this.claims?.stop();
     const finished = await this.waitForIdle(this.options.shutdownTimeoutMs);
     if (!finished) await this.releaseUnfinished();
     await this.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
@@ -270,16 +294,10 @@ export class JobsWorker
     }, this.options.pollIntervalMs);
   }
 
-  /** Asks for a claim round; rounds never overlap, and a request during one causes another. */
+  /** Something may be due: the scheduler claims as slots allow. */
   private wake(): void {
     if (this.stopping || !this.started) return;
-    if (this.claiming) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.claiming = this.claimRounds().finally(() => {
-      this.claiming = null;
-    });
+    this.claims?.wake();
   }
 
   /**
@@ -298,62 +316,6 @@ export class JobsWorker
     }, delayMs + 1);
   }
 
-  /** Coalesces the wake-ups of handlers that finish in the same turn of the event loop. */
-  private wakeSoon(): void {
-    if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    setImmediate(() => {
-      this.wakeScheduled = false;
-      this.wake();
-    });
-  }
-
-  private async claimRounds(): Promise<void> {
-    let round = 0;
-    do {
-      // When slots in use would cut the next claim short, first one turn of the event
-      // loop: handlers that finish at once (in microtasks) free their slots, so the claim
-      // takes all free slots, not what was free while the last batch was still starting
-      // (under load that halved every claim: 20 slots claimed 10 at a time). With slots
-      // to spare the next claim goes out at once and overlaps the batch just started.
-      if (
-        round++ > 0 &&
-        this.running + this.options.batchSize > this.options.concurrency
-      )
-        await setImmediatePromise();
-      this.wakeAgain = false;
-      // Rotate the starting queue so one busy queue cannot starve the others of slots.
-      const count = this.queues.length;
-      const start = this.queueCursor++ % count;
-      for (let i = 0; i < count && !this.stopping; i += 1) {
-        const queue = this.queues[(start + i) % count]!;
-        const limit = Math.min(this.freeSlots(queue), this.options.batchSize);
-        if (limit <= 0) continue;
-        let rows: ClaimedJobRow[];
-        try {
-          rows = await this.repository.claim(
-            queue,
-            limit,
-            this.options.leaseMs,
-          );
-        } catch (error) {
-          this.onClaimError(error);
-          return;
-        }
-        if (this.claimFailures > 0)
-          this.logger.log('Database reachable again: claiming resumed');
-        this.claimFailures = 0;
-        for (const row of rows) this.startJob(row);
-        // A full batch suggests more are due: go round again if slots allow.
-        if (rows.length === limit) this.wakeAgain = true;
-      }
-    } while (
-      this.wakeAgain &&
-      !this.stopping &&
-      this.running < this.options.concurrency
-    );
-  }
-
   private onClaimError(error: unknown): void {
     this.claimFailures += 1;
     // Log the first failure and then every tenth, so an outage does not flood the log.
@@ -362,13 +324,6 @@ export class JobsWorker
         `Could not claim jobs (${this.claimFailures} failure(s) in a row); retrying at the next poll: ${describeError(error)}`,
       );
     }
-  }
-
-  private freeSlots(queue: string): number {
-    const total = this.options.concurrency - this.running;
-    const cap = this.options.queueConcurrency[queue];
-    if (cap === undefined) return total;
-    return Math.min(total, cap - (this.runningPerQueue.get(queue) ?? 0));
   }
 
   private startJob(row: ClaimedJobRow): void {
@@ -416,7 +371,7 @@ export class JobsWorker
     }
     if (this.running === 0)
       for (const waiter of [...this.idleWaiters]) waiter();
-    this.wakeSoon();
+    this.claims?.slotsFreed();
   }
 
   private toWrittenOutcome(

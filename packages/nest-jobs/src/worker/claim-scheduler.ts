@@ -1,0 +1,176 @@
+import type { ClaimedJobRow } from '../sql/jobs.repository.js';
+
+/** What the scheduler asks of the worker. */
+export interface ClaimHooks {
+  /** Slots free in the whole worker now (concurrency minus handlers running). */
+  freeSlots(): number;
+  /** Slots free for `queue` under its own cap (`Infinity` without one). */
+  freeSlotsIn(queue: string): number;
+  /** Claims up to `limit` due jobs of `queue`; rejects on a database error. */
+  claim(queue: string, limit: number): Promise<readonly ClaimedJobRow[]>;
+  /** Runs a claimed job. */
+  start(row: ClaimedJobRow): void;
+  onClaimSucceeded(): void;
+  onClaimFailed(error: unknown): void;
+}
+
+export interface ClaimLimits {
+  readonly batchSize: number;
+  /** Claims that may be in flight at once (on the worker's own connections). */
+  readonly maxInFlight: number;
+}
+
+/**
+ * Decides when to claim, from which queue and how many. Two rules from the worker issue
+ * hold whatever happens: a claim never asks for more jobs than there are free slots (slots
+ * already promised to a claim in flight count as taken), and no queue is starved (the
+ * starting queue rotates).
+ *
+ * A queue is claimed from when a wake-up asks (notification, local enqueue, poll, retry
+ * timer, rescued leases) or while it has a backlog: its last claim came back full, so more
+ * jobs are probably due. Only a backlogged queue gets a second claim while one is in
+ * flight, and only a full-sized one: with slots to spare (the README's throughput recipe,
+ * concurrency at least twice the batch) the next batch is on its way while the database
+ * answers the current one, instead of one round trip after it. A claim that comes back short
+ * ends the backlog: a freed slot then claims nothing until something new is due.
+ */
+export class ClaimScheduler {
+  /** Queues a wake-up asked to look at since their last claim went out. */
+  private readonly due = new Set<string>();
+  /** Queues whose last claim came back full. */
+  private readonly backlogged = new Set<string>();
+  private readonly inFlightPerQueue = new Map<string, number>();
+  private readonly reservedPerQueue = new Map<string, number>();
+  private inFlight = 0;
+  private reserved = 0;
+  private cursor = 0;
+  private pumpScheduled = false;
+  private stopped = false;
+  private readonly settledWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly queues: readonly string[],
+    private readonly limits: ClaimLimits,
+    private readonly hooks: ClaimHooks,
+  ) {}
+
+  /** Something may be due on any queue: claim from each as slots allow. */
+  wake(): void {
+    if (this.stopped) return;
+    for (const queue of this.queues) this.due.add(queue);
+    this.pump();
+  }
+
+  /**
+   * Slots were freed: claim for queues with a backlog or a wake-up still waiting for slots,
+   * after one turn of the event loop, so that handlers finishing in the same turn (in
+   * microtasks) are counted and the claim takes all free slots, not what was free when the
+   * first of them finished.
+   */
+  slotsFreed(): void {
+    if (this.due.size > 0 || this.backlogged.size > 0) this.pumpSoon();
+  }
+
+  /** Sends no more claims; resolves when the claims in flight have returned (and started their jobs). */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    const count = this.queues.length;
+    const start = this.cursor++ % count;
+    for (let i = 0; i < count && !this.stopped; i += 1) {
+      const queue = this.queues[(start + i) % count]!;
+      // A second pass sends the overlapping claim of a backlogged queue, if it fits.
+      for (;;) {
+        if (this.inFlight >= this.limits.maxInFlight) return;
+        const limit = this.limitFor(queue);
+        if (limit <= 0) break;
+        this.send(queue, limit);
+      }
+    }
+  }
+
+  /** How many jobs of `queue` a claim sent now may ask for (0: send none). */
+  private limitFor(queue: string): number {
+    const backlogged = this.backlogged.has(queue);
+    if (!this.due.has(queue) && !backlogged) return 0;
+    const limit = Math.min(
+      this.limits.batchSize,
+      this.hooks.freeSlots() - this.reserved,
+      this.hooks.freeSlotsIn(queue) - (this.reservedPerQueue.get(queue) ?? 0),
+    );
+    if ((this.inFlightPerQueue.get(queue) ?? 0) === 0) return limit;
+    // Overlap only a full batch of a queue with a backlog.
+    return backlogged && limit === this.limits.batchSize ? limit : 0;
+  }
+
+  private send(queue: string, limit: number): void {
+    this.due.delete(queue);
+    this.inFlight += 1;
+    this.reserved += limit;
+    this.inFlightPerQueue.set(
+      queue,
+      (this.inFlightPerQueue.get(queue) ?? 0) + 1,
+    );
+    this.reservedPerQueue.set(
+      queue,
+      (this.reservedPerQueue.get(queue) ?? 0) + limit,
+    );
+    this.hooks.claim(queue, limit).then(
+      (rows) => this.claimed(queue, limit, rows),
+      (error: unknown) => this.claimFailed(queue, limit, error),
+    );
+  }
+
+  private release(queue: string, limit: number): void {
+    this.inFlight -= 1;
+    this.reserved -= limit;
+    this.inFlightPerQueue.set(queue, this.inFlightPerQueue.get(queue)! - 1);
+    this.reservedPerQueue.set(queue, this.reservedPerQueue.get(queue)! - limit);
+  }
+
+  private claimed(
+    queue: string,
+    limit: number,
+    rows: readonly ClaimedJobRow[],
+  ): void {
+    this.release(queue, limit);
+    this.hooks.onClaimSucceeded();
+    // Started even when stopping: they are claimed, and the drain waits for them.
+    for (const row of rows) this.hooks.start(row);
+    if (rows.length === limit) this.backlogged.add(queue);
+    else this.backlogged.delete(queue);
+    if (this.settleIfStopped()) return;
+    // A wake-up that came while this claim was out, or a backlog: claim again, at once if a
+    // full batch fits, else after the handlers just started that finish at once are done.
+    if (this.limitFor(queue) === this.limits.batchSize) this.pump();
+    else this.slotsFreed();
+  }
+
+  private claimFailed(queue: string, limit: number, error: unknown): void {
+    this.release(queue, limit);
+    // No retry loop against a database that is down: the next poll or wake-up retries.
+    this.backlogged.delete(queue);
+    this.hooks.onClaimFailed(error);
+    this.settleIfStopped();
+  }
+
+  private pumpSoon(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private settleIfStopped(): boolean {
+    if (!this.stopped) return false;
+    if (this.inFlight === 0)
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    return true;
+  }
+}
