@@ -32,7 +32,11 @@ export interface JobsQueries {
   readonly insertManyShared: NamedStatement;
   /** insertManyShared, then pg_notify($10 channel, $2 queue). */
   readonly insertManySharedAndNotify: NamedStatement;
-  /** $1 queue, $2 limit, $3 lease ms: claims due pending jobs in run_at order, skipping locked rows. */
+  /**
+   * $1 queue, $2 limit, $3 lease ms: claims due pending jobs in run_at order, skipping locked
+   * rows. Returns only what the worker cannot know (not the queue it asked for), and the
+   * creation time as float8 epoch milliseconds (date_part: extract() would compute numeric).
+   */
   readonly claim: NamedStatement;
   /** $1 ids, $2 attempts: completes the attempts that still hold their claim. */
   readonly complete: NamedStatement;
@@ -124,9 +128,9 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
          ORDER BY run_at
          LIMIT $2
          FOR UPDATE SKIP LOCKED))
-       RETURNING job.id, job.queue, job.job_type, job.payload::text AS payload, job.attempts,
+       RETURNING job.id, job.job_type, job.payload::text AS payload, job.attempts,
                  job.max_retries, job.retry_policy::text AS retry_policy, job.trace_id,
-                 (extract(epoch FROM job.created_at) * 1000)::float8 AS created_at_ms`,
+                 date_part('epoch', job.created_at) * 1000 AS created_at_ms`,
     ),
     complete: plannedPerCall(
       'complete',

@@ -122,7 +122,7 @@ export class JobsRepository {
     const result = await this.run(this.queries.claim, [queue, limit, leaseMs]);
     return result.rows.map((row) => ({
       id: row.id,
-      queue: row.queue,
+      queue,
       jobType: row.job_type,
       payload: row.payload,
       attempt: row.attempts,
