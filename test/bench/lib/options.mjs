@@ -19,7 +19,7 @@ const USAGE = `Usage: npm run bench -- [flags]   (or: node run-bench.mjs [flags]
 const FULL = {
   enqueueSingleSeconds: 5,
   enqueueCallers: 32,
-  enqueueBulkTotal: 50_000,
+  enqueueBulkTotal: 200_000, // ~1 s for nest-jobs and raw SQL: shorter runs were too noisy to compare
   enqueueBulkBatch: 1_000,
   drainJobs: 20_000,
   drainCapSeconds: 20,

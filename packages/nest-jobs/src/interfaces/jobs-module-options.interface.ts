@@ -11,7 +11,11 @@ export interface JobsWorkerOptions {
   concurrency?: number;
   /** Per-queue caps under `concurrency`, e.g. `{ emails: 2 }`. */
   queueConcurrency?: Record<string, number>;
-  /** Most jobs claimed by one statement (never more than free slots). Default: `concurrency`. */
+  /**
+   * Most jobs claimed by one statement (never more than free slots). Default: `concurrency`.
+   * With `concurrency` at least twice this, a queue with a backlog is claimed by overlapping
+   * claims (the next on the wire while the database answers the last).
+   */
   batchSize?: number;
   /** Milliseconds between polls when no notification arrives. Default 1000. */
   pollIntervalMs?: number;
@@ -29,7 +33,8 @@ export interface JobsWorkerOptions {
   cleanupIntervalMs?: number;
   /**
    * Size of the worker's own connection pool (claims, outcome writes, heartbeats, sweeps),
-   * beside the application's TypeORM pool and the LISTEN connection. Default 3.
+   * beside the application's TypeORM pool and the LISTEN connection. At most
+   * `connections - 1` claims are in flight at once. Default 3.
    */
   connections?: number;
 }
