@@ -208,7 +208,7 @@ export function createAdapter({ url, variant }) {
         const claimed = Array.isArray(result[0]) ? result[0] : result; // TypeORM answers an UPDATE with [rows, count]
         const complete = await explainBoth(query, queries.complete.text, [
           uuidArray(claimed.map((r) => r.id)),
-          intArray(claimed.map((r) => r.attempts)),
+          intArray(claimed.map((r) => r.attempt)),
         ]);
         await query('ROLLBACK');
         return [

@@ -128,9 +128,10 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
          ORDER BY run_at
          LIMIT $2
          FOR UPDATE SKIP LOCKED))
-       RETURNING job.id, job.job_type, job.payload::text AS payload, job.attempts,
-                 job.max_retries, job.retry_policy::text AS retry_policy, job.trace_id,
-                 date_part('epoch', job.created_at) * 1000 AS created_at_ms`,
+       RETURNING job.id, job.job_type AS "jobType", job.payload::text AS payload,
+                 job.attempts AS attempt, job.max_retries AS "maxRetries",
+                 job.retry_policy::text AS "retryPolicy", job.trace_id AS "traceId",
+                 date_part('epoch', job.created_at) * 1000 AS "createdAtMs"`,
     ),
     complete: plannedPerCall(
       'complete',

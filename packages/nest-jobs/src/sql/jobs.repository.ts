@@ -120,17 +120,11 @@ export class JobsRepository {
     leaseMs: number,
   ): Promise<ClaimedJobRow[]> {
     const result = await this.run(this.queries.claim, [queue, limit, leaseMs]);
-    return result.rows.map((row) => ({
-      id: row.id,
-      queue,
-      jobType: row.job_type,
-      payload: row.payload,
-      attempt: row.attempts,
-      maxRetries: row.max_retries,
-      retryPolicy: row.retry_policy,
-      traceId: row.trace_id,
-      createdAtMs: row.created_at_ms,
-    }));
+    // The statement names its columns as ClaimedJobRow does: the driver's row objects are
+    // used as they are (one object per job, not two), with the queue they came from.
+    const rows = result.rows as ClaimedJobRow[];
+    for (const row of rows) (row as { queue: string }).queue = queue;
+    return rows;
   }
 
   /**
@@ -144,17 +138,13 @@ export class JobsRepository {
     const statement = deleteRows
       ? this.queries.completeByDeleting
       : this.queries.complete;
-    const result = await this.run(statement, [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.attempt),
-    ]);
+    const result = await this.run(statement, attemptArrays(attempts));
     return result.rowCount ?? 0;
   }
 
   async fail(failures: readonly FailedAttempt[]): Promise<number> {
     const result = await this.run(this.queries.fail, [
-      failures.map((f) => f.id),
-      failures.map((f) => f.attempt),
+      ...attemptArrays(failures),
       failures.map((f) => f.error),
       failures.map((f) => f.retryInMs),
     ]);
@@ -167,8 +157,7 @@ export class JobsRepository {
     leaseMs: number,
   ): Promise<Set<string>> {
     const result = await this.run(this.queries.heartbeat, [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.attempt),
+      ...attemptArrays(attempts),
       leaseMs,
     ]);
     return new Set(
@@ -183,8 +172,7 @@ export class JobsRepository {
     reason: string,
   ): Promise<number> {
     const result = await this.run(this.queries.release, [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.attempt),
+      ...attemptArrays(attempts),
       reason,
     ]);
     return result.rowCount ?? 0;
@@ -258,6 +246,21 @@ export class JobsRepository {
     }
     return pool;
   }
+}
+
+/**
+ * The ids and attempt numbers of `attempts` as two array literals, built by hand: UUIDs and
+ * integers need no quoting, and the driver would escape each element (per job, per write).
+ */
+function attemptArrays(attempts: readonly AttemptRef[]): [string, string] {
+  let ids = '';
+  let numbers = '';
+  for (const { id, attempt } of attempts) {
+    const comma = ids === '' ? '' : ',';
+    ids += comma + id;
+    numbers += comma + attempt;
+  }
+  return [`{${ids}}`, `{${numbers}}`];
 }
 
 function insertOneValues(row: NewJobRow): unknown[] {

@@ -18,7 +18,6 @@ import {
 import type { ResolvedJobsOptions } from '../jobs.options.js';
 import type { RetryPolicy } from '../interfaces/retry-policy.interface.js';
 import {
-  attemptKey,
   JobsRepository,
   type ClaimedJobRow,
   type PgPool,
@@ -62,11 +61,11 @@ export class JobsWorker
   private stopLocalWakeUps: (() => void) | null = null;
 
   /**
-   * Attempts held by this process, from claim until their outcome is written, by
-   * `attemptKey`: after a lost lease this process may claim the job again while the old
-   * attempt's handler still runs, and each attempt must keep (or lose) its own lease.
+   * Attempts held by this process, from claim until their outcome is written. Each
+   * RunningJob is one attempt: after a lost lease this process may claim the job again while
+   * the old attempt's handler still runs, and each attempt must keep (or lose) its own lease.
    */
-  private readonly held = new Map<string, RunningJob>();
+  private readonly held = new Set<RunningJob>();
   /** Handlers running now, per queue and in all; this is what concurrency limits. */
   private readonly runningPerQueue = new Map<string, number>();
   private running = 0;
@@ -243,7 +242,7 @@ export class JobsWorker
     for (const job of unfinished) {
       job.released = true;
       job.abort(reason);
-      this.held.delete(attemptKey(job));
+      this.held.delete(job);
     }
     const refs = unfinished.map((job) => ({
       id: job.id,
@@ -328,7 +327,7 @@ export class JobsWorker
 
   private startJob(row: ClaimedJobRow): void {
     const job = new RunningJob(row);
-    this.held.set(attemptKey(job), job);
+    this.held.add(job);
     this.running += 1;
     this.runningPerQueue.set(
       row.queue,
@@ -367,7 +366,7 @@ export class JobsWorker
     if (job.ownsAttempt) {
       this.outcomes.add(this.toWrittenOutcome(job, handler, outcome));
     } else {
-      this.held.delete(attemptKey(job));
+      this.held.delete(job);
     }
     if (this.running === 0)
       for (const waiter of [...this.idleWaiters]) waiter();
@@ -380,7 +379,6 @@ export class JobsWorker
     outcome: AttemptOutcome,
   ): WrittenOutcome {
     const { row } = job;
-    const ref = { id: row.id, attempt: row.attempt };
     if (outcome.kind === 'completed') {
       // Per-job lines: built only when debug is on, this runs for every job.
       if (Logger.isLevelEnabled('debug')) {
@@ -388,7 +386,7 @@ export class JobsWorker
           `Completed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
         );
       }
-      return { kind: 'completed', ref };
+      return { kind: 'completed', job };
     }
     const error = formatJobError(outcome.error);
     const policy = effectiveRetryPolicy(
@@ -410,13 +408,16 @@ export class JobsWorker
         `Job ${row.id} (${row.jobType}) attempt ${row.attempt} failed, retry in ${retryInMs} ms${traceSuffix(row)}: ${firstLine}`,
       );
     }
-    return { kind: 'failed', failure: { ...ref, error, retryInMs } };
+    return {
+      kind: 'failed',
+      job,
+      failure: { id: row.id, attempt: row.attempt, error, retryInMs },
+    };
   }
 
   private onOutcomesWritten(written: readonly WrittenOutcome[]): void {
     for (const outcome of written) {
-      const ref = outcome.kind === 'completed' ? outcome.ref : outcome.failure;
-      this.held.delete(attemptKey(ref));
+      this.held.delete(outcome.job);
       // Armed once written: the row's run_at was computed by that statement, so it is due
       // no later than retryInMs from now.
       if (outcome.kind === 'failed' && outcome.failure.retryInMs !== null) {

@@ -4,13 +4,19 @@ import type {
   FailedAttempt,
   JobsRepository,
 } from '../sql/jobs.repository.js';
+import type { RunningJob } from './running-job.js';
 import { sleep } from './sleep.js';
 import { describeError } from '../utils/describe-error.js';
 import { reconnectDelayMs } from './backoff.js';
 
+/** The outcome of one attempt; `job` is the attempt itself (its id and attempt number). */
 export type WrittenOutcome =
-  | { readonly kind: 'completed'; readonly ref: AttemptRef }
-  | { readonly kind: 'failed'; readonly failure: FailedAttempt };
+  | { readonly kind: 'completed'; readonly job: RunningJob }
+  | {
+      readonly kind: 'failed';
+      readonly job: RunningJob;
+      readonly failure: FailedAttempt;
+    };
 
 /**
  * Writes attempt outcomes in batches: everything that finished while the previous write
@@ -82,7 +88,7 @@ export class OutcomeWriter {
     const completed: AttemptRef[] = [];
     const failed: FailedAttempt[] = [];
     for (const outcome of batch) {
-      if (outcome.kind === 'completed') completed.push(outcome.ref);
+      if (outcome.kind === 'completed') completed.push(outcome.job);
       else failed.push(outcome.failure);
     }
     await Promise.all([
