@@ -60,6 +60,7 @@ const TAG_KINDS = {
   complete: 'complete',
   fail: 'fail',
   insert_one: 'insert',
+  insert_one_due_now: 'insert',
   insert_many: 'insert',
   insert_one_notify: 'insert',
   insert_many_notify: 'insert',

@@ -97,6 +97,17 @@ export class JobsRepository {
   ): Promise<void> {
     if (rows.length === 0) return;
     const q = this.queries;
+    const only = rows[0]!;
+    if (rows.length === 1 && !manager && isPlainDueNow(only)) {
+      await this.run(q.insertOneDueNow, [
+        only.id,
+        only.queue,
+        only.jobType,
+        only.payloadJson,
+        only.maxRetries,
+      ]);
+      return;
+    }
     const [statement, notifying, values] =
       rows.length === 1
         ? [q.insertOne, q.insertOneAndNotify, insertOneValues(rows[0]!)]
@@ -261,6 +272,16 @@ function attemptArrays(attempts: readonly AttemptRef[]): [string, string] {
     numbers += comma + attempt;
   }
   return [`{${ids}}`, `{${numbers}}`];
+}
+
+/** Due now, no trace id, no retry policy: the column defaults say the rest. */
+function isPlainDueNow(row: NewJobRow): boolean {
+  return (
+    row.runAt === null &&
+    row.delayMs === null &&
+    row.traceId === null &&
+    row.retryPolicyJson === null
+  );
 }
 
 function insertOneValues(row: NewJobRow): unknown[] {
