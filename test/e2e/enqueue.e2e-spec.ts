@@ -9,6 +9,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { getEntityManagerToken } from '@nestjs/typeorm';
 import {
+  EnqueueFailedError,
   Job,
   JobsModule,
   JobsService,
@@ -143,6 +144,63 @@ describe('JobsService.enqueue', () => {
         payload: { day: evil, [`"k'ey`]: `\\x00 $1 ::jsonb` },
       });
       expect(await jobRows(db)).toHaveLength(1);
+    });
+  });
+
+  describe('many at once from the pool', () => {
+    const calls = 200;
+    const digests = (count: number, reject = -1) =>
+      Array.from({ length: count }, (_, i) =>
+        jobs.enqueue('mail.digest', { day: i === reject ? 'reject' : `${i}` }),
+      );
+
+    it('coalesces enqueues that wait for a connection into shared inserts; each call gets its own committed row', async () => {
+      const ids = await Promise.all(digests(calls));
+      expect(new Set(ids).size).toBe(calls);
+      const rows = await db.query<{ id: string; day: string; xid: string }>(
+        `SELECT id, payload->>'day' AS day, xmin::text AS xid FROM nest_jobs`,
+      );
+      expect(rows).toHaveLength(calls);
+      const dayById = new Map(rows.map((row) => [row.id, row.day]));
+      ids.forEach((id, i) => expect(dayById.get(id)).toBe(`${i}`));
+      // One transaction per statement: 200 separate inserts would show 200 xmins. With a
+      // pool of 10, the calls beyond the first ten share the inserts that follow.
+      const transactions = new Set(rows.map((row) => row.xid)).size;
+      expect(transactions).toBeLessThan(calls / 2);
+    });
+
+    it('when the database rejects the row of one call in a shared insert, only that call fails', async () => {
+      await db.query(`
+        CREATE FUNCTION reject_marked_job() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.payload->>'day' = 'reject' THEN
+            RAISE EXCEPTION 'rejected by the test trigger';
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await db.query(
+        `CREATE TRIGGER reject_marked_job BEFORE INSERT ON nest_jobs
+         FOR EACH ROW EXECUTE FUNCTION reject_marked_job()`,
+      );
+      try {
+        const rejected = calls / 2; // well past the first ten, so it waits and is coalesced
+        const results = await Promise.allSettled(digests(calls, rejected));
+        const failed = results.flatMap((result, i) =>
+          result.status === 'rejected' ? [{ i, error: result.reason }] : [],
+        );
+        expect(failed.map((f) => f.i)).toEqual([rejected]);
+        const error = failed[0]!.error as EnqueueFailedError;
+        expect(error).toBeInstanceOf(EnqueueFailedError);
+        expect(String((error.cause as Error).message)).toContain(
+          'rejected by the test trigger',
+        );
+        const rows = await jobRows(db);
+        expect(rows).toHaveLength(calls - 1);
+        expect(rows.some((row) => row.payload.day === 'reject')).toBe(false);
+      } finally {
+        await db.query(`DROP TRIGGER reject_marked_job ON nest_jobs`);
+        await db.query(`DROP FUNCTION reject_marked_job()`);
+      }
     });
   });
 

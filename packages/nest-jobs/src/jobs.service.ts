@@ -20,6 +20,7 @@ import type {
 import { defineJob, type JobDefinition } from './job-definition.js';
 import { JobHandlerRegistry } from './job-handler.registry.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
+import { PooledInsertQueue } from './pooled-insert-queue.js';
 import { JobsRepository } from './sql/jobs.repository.js';
 import { checkName } from './utils/option-checks.js';
 
@@ -50,6 +51,8 @@ export type JobPayload<T, K extends keyof T> = T[K] extends (
 @Injectable()
 export class JobsService {
   private readonly classDefinitions = new WeakMap<object, JobDefinition>();
+  /** Pooled inserts; concurrent ones are coalesced while the pool is busy. */
+  private readonly pooledInserts: PooledInsertQueue;
 
   constructor(
     @Inject(JOBS_RESOLVED_OPTIONS)
@@ -58,7 +61,12 @@ export class JobsService {
     private readonly registry: JobHandlerRegistry,
     private readonly repository: JobsRepository,
     private readonly notifier: EnqueueNotifier,
-  ) {}
+  ) {
+    this.pooledInserts = new PooledInsertQueue(
+      (rows) => repository.insert(rows),
+      () => repository.poolSize(),
+    );
+  }
 
   /**
    * Enqueues one job and returns its id. The payload type is checked against the handler's
@@ -177,7 +185,9 @@ export class JobsService {
     if (manager !== undefined) this.checkManager(manager);
     const rows = prepared.map((job) => job.row);
     try {
-      await this.repository.insert(rows, manager);
+      await (manager
+        ? this.repository.insert(rows, manager)
+        : this.pooledInserts.insert(rows));
     } catch (error) {
       throw new EnqueueFailedError(
         rows.map((row) => row.jobType),

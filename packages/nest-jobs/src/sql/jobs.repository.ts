@@ -8,6 +8,8 @@ import {
 
 /** The slice of a pg Pool this repository needs (kept local: no @types/pg in our d.ts). */
 export interface PgPool {
+  /** pg.Pool's options; `max` is its size. */
+  readonly options?: { readonly max?: number };
   query(config: {
     name?: string;
     text: string;
@@ -235,6 +237,11 @@ export class JobsRepository {
       hasRetryPolicy: row.has_retry_policy === true,
       hasFinishedIndex: row.has_finished_index === true,
     };
+  }
+
+  /** Connections the pool statements go to may open (pg's default: 10). */
+  poolSize(): number {
+    return this.pool().options?.max ?? 10;
   }
 
   private run(statement: NamedStatement, values: unknown[]) {
