@@ -33,20 +33,11 @@ export class PooledInsertQueue {
   ) {}
 
   insert(rows: readonly NewJobRow[]): Promise<void> {
-    if (this.inFlight < this.maxInFlight()) return this.sendAlone(rows);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ rows, resolve, reject });
+      const call = { rows, resolve, reject };
+      if (this.inFlight < this.maxInFlight()) void this.sendGroup([call]);
+      else this.waiting.push(call);
     });
-  }
-
-  private async sendAlone(rows: readonly NewJobRow[]): Promise<void> {
-    this.inFlight += 1;
-    try {
-      await this.insertRows(rows);
-    } finally {
-      this.inFlight -= 1;
-      this.sendWaiting();
-    }
   }
 
   /** Sends what is waiting, as many statements as connections allow. */
@@ -77,9 +68,7 @@ export class PooledInsertQueue {
     } catch (error) {
       if (group.length > 1 && rejectedForItsRows(error)) {
         // Nothing was written: let each caller's rows succeed or fail on their own.
-        for (const waiting of group) {
-          this.sendAlone(waiting.rows).then(waiting.resolve, waiting.reject);
-        }
+        for (const waiting of group) void this.sendGroup([waiting]);
       } else {
         for (const waiting of group) waiting.reject(error);
       }

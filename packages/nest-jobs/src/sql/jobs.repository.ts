@@ -112,7 +112,7 @@ export class JobsRepository {
     }
     const [statement, notifying, values] =
       rows.length === 1
-        ? [q.insertOne, q.insertOneAndNotify, insertOneValues(rows[0]!)]
+        ? [q.insertOne, q.insertOneAndNotify, insertOneValues(only)]
         : sharesAllButIdAndPayload(rows)
           ? [
               q.insertManyShared,
@@ -267,18 +267,19 @@ export class JobsRepository {
 }
 
 /**
- * The ids and attempt numbers of `attempts` as two array literals, built by hand: UUIDs and
- * integers need no quoting, and the driver would escape each element (per job, per write).
+ * A PostgreSQL array literal of values that need no quoting (UUIDs, integers), built by
+ * hand: the driver would escape each element, for every job of every batch.
  */
+function arrayLiteral(values: ReadonlyArray<string | number>): string {
+  return `{${values.join(',')}}`;
+}
+
+/** The ids and the attempt numbers of `attempts`, as two array literals. */
 function attemptArrays(attempts: readonly AttemptRef[]): [string, string] {
-  let ids = '';
-  let numbers = '';
-  for (const { id, attempt } of attempts) {
-    const comma = ids === '' ? '' : ',';
-    ids += comma + id;
-    numbers += comma + attempt;
-  }
-  return [`{${ids}}`, `{${numbers}}`];
+  return [
+    arrayLiteral(attempts.map((a) => a.id)),
+    arrayLiteral(attempts.map((a) => a.attempt)),
+  ];
 }
 
 /** Due now, no trace id, no retry policy: the column defaults say the rest. */
@@ -323,10 +324,9 @@ function sharesAllButIdAndPayload(rows: readonly NewJobRow[]): boolean {
 
 function insertManySharedValues(rows: readonly NewJobRow[]): unknown[] {
   const first = rows[0]!;
-  // Built by hand: ids are UUIDs (nothing to escape) and each payload is already a JSON
-  // text, so their joins are a valid array literal and a valid JSON array.
+  // Each payload is already a JSON text, so their join is a valid JSON array.
   return [
-    `{${rows.map((r) => r.id).join(',')}}`,
+    arrayLiteral(rows.map((r) => r.id)),
     first.queue,
     first.jobType,
     `[${rows.map((r) => r.payloadJson).join(',')}]`,
