@@ -9,6 +9,7 @@ import type { JobContext } from '../interfaces/job-context.interface.js';
 import type { RegisteredJob } from '../job-handler.registry.js';
 import { runWithTraceId } from '../trace-context.js';
 import type { RunningJob } from './running-job.js';
+import { HandlerTimeouts, TimeoutEntry } from './handler-timeouts.js';
 import { describeError } from '../utils/describe-error.js';
 
 /** How an attempt ended, as far as the handler is concerned. */
@@ -20,39 +21,56 @@ export type AttemptOutcome =
       readonly fatal: boolean;
     };
 
+/** Receives the outcome of an attempt, once. */
+export type AttemptSettled = (
+  job: RunningJob,
+  handler: RegisteredJob | undefined,
+  outcome: AttemptOutcome,
+) => void;
+
 /**
- * Runs one attempt: decodes the payload, builds the JobContext, calls the handler under its
- * timeout and the job's trace id, and turns whatever happens into an outcome. Never throws.
+ * Runs attempts: decodes the payload, builds the JobContext, calls the handler under its
+ * timeout and the job's trace id, and hands whatever happens to `settled`, exactly once per
+ * attempt (synchronously when the handler does not return a promise). Never throws.
+ *
+ * No promise and no timer of its own per attempt: this runs for every job, and in a drain of
+ * no-op jobs the promise chain and the per-attempt timer were most of the worker's own CPU.
  */
 export class JobExecutor {
-  constructor(private readonly defaultTimeoutMs: number) {}
+  private readonly timeouts = new HandlerTimeouts<Attempt>(
+    (attempt, timeoutMs) => this.timedOut(attempt, timeoutMs),
+  );
 
-  async execute(
-    job: RunningJob,
-    handler: RegisteredJob | undefined,
-  ): Promise<AttemptOutcome> {
-    if (!handler)
-      return {
+  constructor(
+    private readonly defaultTimeoutMs: number,
+    private readonly settled: AttemptSettled,
+  ) {}
+
+  run(job: RunningJob, handler: RegisteredJob | undefined): void {
+    if (!handler) {
+      this.settled(job, handler, {
         kind: 'failed',
         error: new NoHandlerError(job.row.jobType),
         fatal: true,
-      };
+      });
+      return;
+    }
     let payload: unknown;
     try {
       payload = JSON.parse(job.row.payload);
       handler.definition.validate?.(payload);
     } catch (error) {
       const reason = describeError(error);
-      return {
+      this.settled(job, handler, {
         kind: 'failed',
         error: new PayloadDecodeError(`Payload rejected: ${reason}`, {
           cause: error,
         }),
         fatal: true,
-      };
+      });
+      return;
     }
 
-    const timeoutMs = handler.definition.timeoutMs ?? this.defaultTimeoutMs;
     const context = new HandlerContext(job);
     let result: unknown;
     try {
@@ -60,31 +78,65 @@ export class JobExecutor {
         handler.invoke(payload, context),
       );
     } catch (error) {
-      return failedWith(error);
+      this.settled(job, handler, failedWith(error));
+      return;
     }
-    if (!isThenable(result)) return COMPLETED;
-    // One promise per attempt, settled by the handler or by its timeout, whichever comes
-    // first (no Promise.race: this runs for every job).
-    return new Promise<AttemptOutcome>((resolve) => {
-      let settled = false;
-      const settle = (outcome: AttemptOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(outcome);
-      };
-      // Unref'd: a handler that ignores its signal after a shutdown released it must not
-      // keep the stopped process alive until its timeout.
-      const timer = setTimeout(() => {
-        const error = new JobTimeoutError(timeoutMs);
-        job.abort(error);
-        settle({ kind: 'failed', error, fatal: false });
-      }, timeoutMs).unref();
-      result.then(
-        () => settle(COMPLETED),
-        (error: unknown) => settle(failedWith(error)),
-      );
+    if (!isThenable(result)) {
+      this.settled(job, handler, COMPLETED);
+      return;
+    }
+    // Settled by the handler or by its timeout, whichever comes first.
+    const attempt = new Attempt(
+      job,
+      handler,
+      handler.definition.timeoutMs ?? this.defaultTimeoutMs,
+    );
+    this.timeouts.watch(attempt, attempt.timeoutMs);
+    result.then(
+      () => this.finish(attempt, COMPLETED),
+      (error: unknown) => this.finish(attempt, failedWith(error)),
+    );
+  }
+
+  /** Handlers still running (not settled), for tests and diagnostics. */
+  get watched(): number {
+    return this.timeouts.size;
+  }
+
+  /** Disarms the timeout timers (at shutdown, once every attempt is settled or released). */
+  stop(): void {
+    this.timeouts.clearAll();
+  }
+
+  private finish(attempt: Attempt, outcome: AttemptOutcome): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    this.timeouts.clear(attempt);
+    this.settled(attempt.job, attempt.handler, outcome);
+  }
+
+  private timedOut(attempt: Attempt, timeoutMs: number): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    const error = new JobTimeoutError(timeoutMs);
+    attempt.job.abort(error);
+    this.settled(attempt.job, attempt.handler, {
+      kind: 'failed',
+      error,
+      fatal: false,
     });
+  }
+}
+
+/** An attempt whose handler returned a promise: settled by it or by the timeout. */
+class Attempt extends TimeoutEntry {
+  settled = false;
+  constructor(
+    readonly job: RunningJob,
+    readonly handler: RegisteredJob,
+    readonly timeoutMs: number,
+  ) {
+    super();
   }
 }
 

@@ -103,7 +103,10 @@ export class JobsWorker
       baseMs: this.options.reconnectBaseMs,
       capMs: this.options.reconnectCapMs,
     };
-    this.executor = new JobExecutor(this.options.jobTimeoutMs);
+    this.executor = new JobExecutor(
+      this.options.jobTimeoutMs,
+      (job, handler, outcome) => this.onAttemptSettled(job, handler, outcome),
+    );
     this.outcomes = new OutcomeWriter(
       repository,
       (written) => this.onOutcomesWritten(written),
@@ -227,6 +230,8 @@ export class JobsWorker
     await this.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
     this.leases.stop();
     this.janitor.stop();
+    // Handlers released above that ignore their signal are no longer timed.
+    this.executor.stop();
     await this.listener?.close();
     // Waits for statements still in flight (a heartbeat, a sweep), then disconnects.
     await this.pool.end();
@@ -339,17 +344,24 @@ export class JobsWorker
         `Claimed job ${row.id} (${row.jobType}) attempt ${row.attempt}${traceSuffix(row)}`,
       );
     }
-    const handler = this.registry.get(row.jobType);
-    void this.executor
-      .execute(job, handler)
-      .then((outcome) => this.finishJob(job, handler, outcome))
-      .catch((error: unknown) =>
-        // Unreachable by design (execute never throws); kept so a bug here cannot become
-        // an unhandled rejection that takes the application down.
-        this.logger.error(
-          `Internal error finishing job ${row.id}: ${describeError(error)}`,
-        ),
+    this.executor.run(job, this.registry.get(row.jobType));
+  }
+
+  /** The executor's callback: an attempt's handler returned, threw or timed out. */
+  private onAttemptSettled(
+    job: RunningJob,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): void {
+    try {
+      this.finishJob(job, handler, outcome);
+    } catch (error) {
+      // Unreachable by design; kept so that a bug here cannot stop the other jobs of a
+      // claim from starting, nor become an unhandled rejection that ends the application.
+      this.logger.error(
+        `Internal error finishing job ${job.id}: ${describeError(error)}`,
       );
+    }
   }
 
   private finishJob(
