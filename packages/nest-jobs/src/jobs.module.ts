@@ -22,6 +22,7 @@ import {
 import { JobsService } from './jobs.service.js';
 import { describeJobsTable } from './sql/jobs-table.js';
 import { JobsRepository } from './sql/jobs.repository.js';
+import { guardPoolConnectionErrors } from './sql/data-source-pool-guard.js';
 import { JobsWorker } from './worker/jobs.worker.js';
 
 /**
@@ -52,6 +53,7 @@ import { JobsWorker } from './worker/jobs.worker.js';
           describeJobsTable(options.schema, options.table),
         );
         await prepareJobsTable(dataSource, repository, options);
+        guardPoolConnectionErrors(dataSource);
         return repository;
       },
       inject: [JOBS_RESOLVED_OPTIONS, JOBS_DATA_SOURCE],

@@ -98,11 +98,6 @@ export class JobExecutor {
     );
   }
 
-  /** Handlers still running (not settled), for tests and diagnostics. */
-  get watched(): number {
-    return this.timeouts.size;
-  }
-
   /** Disarms the timeout timers (at shutdown, once every attempt is settled or released). */
   stop(): void {
     this.timeouts.clearAll();

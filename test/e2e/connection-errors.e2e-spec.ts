@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/test-database.js';
+
+describe('a connection of the DataSource pool that dies between queries', () => {
+  let db: TestDatabase;
+  let app: JobsApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('connection_errors');
+    app = await createJobsApp(db, { jobs: { worker: { enabled: false } } });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('does not end the process: the failure reaches a listener, the pool goes on', async () => {
+    const dataSource = app.get(DataSource);
+    const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+    // Handed out by the pool: pg-pool's own listener is gone, and no query runs on it (the
+    // state TypeORM's query runner is in until its promise continuation adds a listener).
+    const client = await pool.connect();
+    const [{ pid }] = (
+      await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+    ).rows;
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    // Without a listener, the FATAL message would have thrown out of the socket's read.
+    await ended;
+    client.release(new Error('terminated'));
+
+    expect(
+      app.logger
+        .messages('debug')
+        .some((line) =>
+          line.includes("A connection of the DataSource's pool failed"),
+        ),
+    ).toBe(true);
+    expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+});
