@@ -16,7 +16,12 @@ import {
   postmasterPid,
   serverSettings,
 } from './lib/pg-admin.mjs';
-import { planRuns, primaryMetric, runTimeoutMs } from './lib/plan.mjs';
+import {
+  planRuns,
+  primaryMetric,
+  runTimeoutMs,
+  separatelyRankedParts,
+} from './lib/plan.mjs';
 import { renderReport, writeReport } from './lib/report-doc.mjs';
 import {
   buildSections,
@@ -136,6 +141,15 @@ async function main() {
     );
     entry.result = ranked[Math.floor((ranked.length - 1) / 2)];
     entry.repeats = attempts[index].map((a) => primaryMetric(run.scenario, a));
+    for (const { part, metric } of separatelyRankedParts(run.scenario)) {
+      const byPart = [...attempts[index]].sort((a, b) => metric(a) - metric(b));
+      const median = byPart[Math.floor((byPart.length - 1) / 2)];
+      entry.result = { ...entry.result, [part]: median[part] };
+      entry.partRepeats = {
+        ...entry.partRepeats,
+        [part]: attempts[index].map(metric),
+      };
+    }
     const violated = attempts[index].find((a) => !a.verify.ok);
     if (violated) entry.result = { ...entry.result, verify: violated.verify };
     return entry;

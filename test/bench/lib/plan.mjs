@@ -58,6 +58,16 @@ export function runTimeoutMs(run, sizes) {
   }
 }
 
+/**
+ * Parts of a scenario's result that are measurements of their own (run after the main one in
+ * the same child) and so get their own median: bulk enqueue is not ranked by single enqueue.
+ */
+export function separatelyRankedParts(scenario) {
+  return scenario === 'enqueue'
+    ? [{ part: 'bulk', metric: (result) => result.bulk.rate }]
+    : [];
+}
+
 /** The figure a repeated measurement is ranked by, higher is better (latency is negated). */
 export function primaryMetric(scenario, result) {
   switch (scenario) {

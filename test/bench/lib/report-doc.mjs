@@ -64,7 +64,10 @@ function sizesList(sizes, includeLarge) {
 
 /** The hand-written account of the hot-path optimisations (test/bench/hot-path.md). */
 function hotPathNotes() {
-  return readFileSync(new URL('../hot-path.md', import.meta.url), 'utf8').trim();
+  return readFileSync(
+    new URL('../hot-path.md', import.meta.url),
+    'utf8',
+  ).trim();
 }
 
 export function renderReport({
@@ -100,7 +103,7 @@ npm run bench -- --repeat 3                # median of 3 rounds, when others sha
 Flags: \`--quick\`, \`--only <scenario,...>\`, \`--systems <system,...>\`, \`--jobs N\` (drain size), \`--large N\` / \`--no-large\` (scale), \`--rate N\` (sustained), \`--repeat N\`, \`--out PATH\`, \`--no-write\`.
 The benchmark is not part of \`npm test\` (jest ignores test/bench).
 
-Sizes of this run${options.repeat > 1 ? ` (every figure is the median of ${options.repeat} repetitions)` : ''}:
+Sizes of this run${options.repeat > 1 ? ` (each row is the median of ${options.repeat} repetitions, ranked by the scenario's main figure: single-enqueue rate, drain rate, latency p50, completed rate, scale drain rate; bulk enqueue is ranked on its own)` : ''}:
 ${sizesList(options.sizes, options.includeLarge)}
 
 ## Targets (issue 6)
