@@ -170,7 +170,9 @@ describe('demo app', () => {
       async () => {
         const { body } = await http().get(`/reports/${reportId}`);
         if (body.status === 'running') progressSeen.push(body.progress);
-        return body.status === 'done' && body;
+        // The handler marks its report done just before it returns; the queue records the
+        // job completed with the next outcome write, a few milliseconds later.
+        return body.status === 'done' && body.job?.status !== 'running' && body;
       },
       { timeoutMs: 10_000, intervalMs: 50 },
     );
