@@ -83,6 +83,17 @@ class FailingHandlers {
     throw new Error('not retried');
   }
 
+  /** Returns a thenable whose `then` throws: the attempt must fail, not the worker. */
+  @Job({ name: 'fail.badThenable', queue: Q, maxRetries: 0 })
+  badThenable(_payload: object, ctx: JobContext) {
+    this.runs.record(ctx);
+    return {
+      then() {
+        throw new RangeError('then() exploded');
+      },
+    };
+  }
+
   /** Fails its first `failures` attempts, then succeeds. */
   @Job({ name: 'fail.flaky', queue: Q })
   async flaky(payload: { failures: number }, ctx: JobContext) {
@@ -210,6 +221,26 @@ describe('worker: failures and retries', () => {
       'Non-Error value thrown: null',
       'Non-Error value thrown: 7',
     ]);
+    await apps.close(app);
+  });
+
+  it('fails an attempt whose handler returns a thenable that throws, and runs the rest of its claim', async () => {
+    const runs = new Runs();
+    const app = await start(runs);
+    const jobs = app.get(JobsService);
+    // One insert, so that one claim (5 slots) returns all four.
+    const [bad, ...others] = await jobs.enqueueMany([
+      { name: 'fail.badThenable', payload: {} },
+      ...[0, 0, 0].map((failures) => ({
+        name: 'fail.flaky',
+        payload: { failures },
+      })),
+    ]);
+    const row = await settled(bad!);
+    expectFailedForGood(row, 1);
+    expect(row.last_error).toMatch(/^RangeError: then\(\) exploded/);
+    for (const other of await Promise.all(others.map(settled)))
+      expect(other).toMatchObject({ status: 'completed', attempts: 1 });
     await apps.close(app);
   });
 

@@ -92,10 +92,15 @@ export class JobExecutor {
       handler.definition.timeoutMs ?? this.defaultTimeoutMs,
     );
     this.timeouts.watch(attempt, attempt.timeoutMs);
-    result.then(
-      () => this.finish(attempt, COMPLETED),
-      (error: unknown) => this.finish(attempt, failedWith(error)),
-    );
+    try {
+      result.then(
+        () => this.finish(attempt, COMPLETED),
+        (error: unknown) => this.finish(attempt, failedWith(error)),
+      );
+    } catch (error) {
+      // A thenable whose `then` throws: the attempt fails, not the claim that started it.
+      this.finish(attempt, failedWith(error));
+    }
   }
 
   /** Disarms the timeout timers (at shutdown, once every attempt is settled or released). */
