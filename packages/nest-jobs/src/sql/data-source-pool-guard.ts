@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { dataSourcePools } from './data-source-pools.js';
 
 /** The slice of a pg Pool the guard uses (kept local: no @types/pg in our d.ts). */
 interface AcquiringPool {
@@ -28,12 +29,8 @@ const logger = new Logger('JobsModule');
  * the process alive. Idempotent: several modules may share one DataSource.
  */
 export function guardPoolConnectionErrors(dataSource: DataSource): void {
-  // TypeORM's PostgresDriver keeps its pg Pools as `master` and `slaves` (replication).
-  const driver = dataSource.driver as unknown as {
-    master?: AcquiringPool;
-    slaves?: AcquiringPool[];
-  };
-  for (const pool of [driver.master, ...(driver.slaves ?? [])]) {
+  const { primary, replicas } = dataSourcePools<AcquiringPool>(dataSource);
+  for (const pool of [primary, ...replicas]) {
     if (!pool || guardedPools.has(pool)) continue;
     guardedPools.add(pool);
     pool.on('acquire', (client) => {

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dataSourcePools } from './data-source-pools.js';
 import type { JobsTable } from './jobs-table.js';
 import {
   buildJobsQueries,
@@ -254,9 +255,7 @@ export class JobsRepository {
 
   private pool(): PgPool {
     if (this.ownPool) return this.ownPool;
-    // TypeORM's PostgresDriver keeps its pg Pool (the primary, under replication) as `master`.
-    const pool = (this.dataSource.driver as unknown as { master?: PgPool })
-      .master;
+    const pool = dataSourcePools<PgPool>(this.dataSource).primary;
     if (!pool) {
       throw new Error(
         'nest-jobs: the DataSource is not initialized (or not a PostgreSQL DataSource)',

@@ -86,12 +86,11 @@ export class JobExecutor {
       return;
     }
     // Settled by the handler or by its timeout, whichever comes first.
-    const attempt = new Attempt(
-      job,
-      handler,
+    const attempt = new Attempt(job, handler);
+    this.timeouts.watch(
+      attempt,
       handler.definition.timeoutMs ?? this.defaultTimeoutMs,
     );
-    this.timeouts.watch(attempt, attempt.timeoutMs);
     try {
       result.then(
         () => this.finish(attempt, COMPLETED),
@@ -134,7 +133,6 @@ class Attempt extends TimeoutEntry {
   constructor(
     readonly job: RunningJob,
     readonly handler: RegisteredJob,
-    readonly timeoutMs: number,
   ) {
     super();
   }
