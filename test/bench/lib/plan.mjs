@@ -5,7 +5,7 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
   const runs = [];
   for (const scenario of scenarios) {
     for (const system of systems) {
-      const { variants, enqueueVariants } = CATALOG[system];
+      const { variants, enqueueVariants, drainVariants } = CATALOG[system];
       if (scenario === 'scale') {
         const variant = FASTEST_VARIANT[system];
         runs.push({
@@ -23,9 +23,13 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
           });
         continue;
       }
-      for (const variant of scenario === 'enqueue'
-        ? enqueueVariants
-        : variants) {
+      const scenarioVariants =
+        scenario === 'enqueue'
+          ? enqueueVariants
+          : scenario === 'drain'
+            ? (drainVariants ?? variants)
+            : variants;
+      for (const variant of scenarioVariants) {
         runs.push({ scenario, system, variant, extra: {} });
       }
     }

@@ -12,54 +12,86 @@
 
 const CHANNEL = 'raw_jobs';
 
-export const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS raw_jobs (
-     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     queue       text        NOT NULL DEFAULT 'default',
-     payload     jsonb       NOT NULL,
-     status      text        NOT NULL DEFAULT 'pending',
-     attempts    int         NOT NULL DEFAULT 0,
-     run_at      timestamptz NOT NULL DEFAULT now(),
-     locked_until timestamptz,
-     finished_at timestamptz
-   )`,
-  `CREATE INDEX IF NOT EXISTS raw_jobs_pending_idx ON raw_jobs (queue, run_at) WHERE status = 'pending'`,
-];
-
-export const STATEMENTS = {
-  insertOne: {
-    name: 'raw_insert_one',
-    text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)`,
+/**
+ * `bigint`: the minimal table (identity key, the pending index only): the limit of any SKIP
+ * LOCKED queue. `contract`: the same queue on what schema.md fixes for nest-jobs' table, a
+ * uuid primary key (time-ordered v7 ids, as nest-jobs makes them) and the partial index on
+ * running leases that crash recovery needs; the rest stays minimal. The two together tell the
+ * cost of the table contract apart from the cost of the library.
+ */
+const TABLES = {
+  bigint: {
+    id: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    idArray: 'bigint[]',
+    extraIndexes: [],
   },
-  insertMany: {
-    name: 'raw_insert_many',
-    text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
-  },
-  notify: { name: 'raw_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` },
-  // `id = ANY(ARRAY(subquery))` rather than `UPDATE ... FROM (subquery)`: with FROM, the planner
-  // may hash-join the candidates against a sequential scan of the whole table (it did at 40k
-  // rows, in both the custom and the generic plan), which makes every claim O(table); this form
-  // always updates through the primary key.
-  claim: {
-    name: 'raw_claim',
-    text: `UPDATE raw_jobs
-           SET status = 'running', attempts = attempts + 1, locked_until = now() + interval '60 seconds'
-           WHERE id = ANY(ARRAY(
-             SELECT id FROM raw_jobs
-             WHERE status = 'pending' AND queue = $1 AND run_at <= now()
-             ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED))
-           RETURNING id, payload`,
-  },
-  complete: {
-    name: 'raw_complete',
-    text: `UPDATE raw_jobs SET status = 'completed', finished_at = now(), locked_until = NULL WHERE id = ANY($1::bigint[])`,
+  contract: {
+    // The Unix milliseconds, then the random part of a v4 UUID with its version nibble set
+    // to 7: the layout of nest-jobs' utils/uuid-v7.ts.
+    id: `uuid PRIMARY KEY DEFAULT overlay(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 13) placing '7' from 13)::uuid`,
+    idArray: 'uuid[]',
+    extraIndexes: [
+      `CREATE INDEX IF NOT EXISTS raw_jobs_running_lease_idx ON raw_jobs (locked_until) WHERE status = 'running'`,
+    ],
   },
 };
 
+export function rawQueueSql(table = 'bigint') {
+  const spec = TABLES[table];
+  if (!spec) throw new Error(`raw-sql queue has no table kind ${table}`);
+  return {
+    schema: [
+      `CREATE TABLE IF NOT EXISTS raw_jobs (
+         id          ${spec.id},
+         queue       text        NOT NULL DEFAULT 'default',
+         payload     jsonb       NOT NULL,
+         status      text        NOT NULL DEFAULT 'pending',
+         attempts    int         NOT NULL DEFAULT 0,
+         run_at      timestamptz NOT NULL DEFAULT now(),
+         locked_until timestamptz,
+         finished_at timestamptz
+       )`,
+      `CREATE INDEX IF NOT EXISTS raw_jobs_pending_idx ON raw_jobs (queue, run_at) WHERE status = 'pending'`,
+      ...spec.extraIndexes,
+    ],
+    idArray: spec.idArray,
+    statements: {
+      insertOne: {
+        name: 'raw_insert_one',
+        text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)`,
+      },
+      insertMany: {
+        name: 'raw_insert_many',
+        text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
+      },
+      notify: { name: 'raw_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` },
+      // `id = ANY(ARRAY(subquery))` rather than `UPDATE ... FROM (subquery)`: with FROM, the planner
+      // may hash-join the candidates against a sequential scan of the whole table (it did at 40k
+      // rows, in both the custom and the generic plan), which makes every claim O(table); this form
+      // always updates through the primary key.
+      claim: {
+        name: 'raw_claim',
+        text: `UPDATE raw_jobs
+               SET status = 'running', attempts = attempts + 1, locked_until = now() + interval '60 seconds'
+               WHERE id = ANY(ARRAY(
+                 SELECT id FROM raw_jobs
+                 WHERE status = 'pending' AND queue = $1 AND run_at <= now()
+                 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED))
+               RETURNING id, payload`,
+      },
+      complete: {
+        name: 'raw_complete',
+        text: `UPDATE raw_jobs SET status = 'completed', finished_at = now(), locked_until = NULL WHERE id = ANY($1::${spec.idArray})`,
+      },
+    },
+  };
+}
+
 /** Producer side: prepared inserts plus the coalesced wake-up. */
 export class RawProducer {
-  constructor(pool, queue = 'default') {
+  constructor(pool, statements, queue = 'default') {
     this.pool = pool;
+    this.statements = statements;
     this.queue = queue;
     this.notifying = null;
     this.notifyAgain = false;
@@ -67,7 +99,7 @@ export class RawProducer {
 
   async enqueue(payload) {
     await this.pool.query({
-      ...STATEMENTS.insertOne,
+      ...this.statements.insertOne,
       values: [this.queue, JSON.stringify(payload)],
     });
     this.wake();
@@ -75,7 +107,7 @@ export class RawProducer {
 
   async enqueueMany(payloads) {
     await this.pool.query({
-      ...STATEMENTS.insertMany,
+      ...this.statements.insertMany,
       values: [this.queue, payloads.map((p) => JSON.stringify(p))],
     });
     this.wake();
@@ -91,7 +123,7 @@ export class RawProducer {
       do {
         this.notifyAgain = false;
         await this.pool
-          .query({ ...STATEMENTS.notify, values: [this.queue] })
+          .query({ ...this.statements.notify, values: [this.queue] })
           .catch(() => undefined);
       } while (this.notifyAgain);
       this.notifying = null;
@@ -109,6 +141,7 @@ export class RawWorker {
     pool,
     listenClient,
     handler,
+    statements,
     {
       concurrency = 200,
       claimSize = 200,
@@ -118,6 +151,7 @@ export class RawWorker {
   ) {
     Object.assign(this, {
       pool,
+      statements,
       listenClient,
       handler,
       concurrency,
@@ -179,7 +213,7 @@ export class RawWorker {
         const room = this.claimSize - this.buffer.length;
         if (room < this.claimSize / 2 || this.stopped) break;
         const { rows } = await this.pool.query({
-          ...STATEMENTS.claim,
+          ...this.statements.claim,
           values: [this.queue, room],
         });
         for (const row of rows) this.buffer.push(row);
@@ -219,7 +253,7 @@ export class RawWorker {
     const ids = this.done;
     this.done = [];
     this.flushing = this.pool
-      .query({ ...STATEMENTS.complete, values: [ids] })
+      .query({ ...this.statements.complete, values: [ids] })
       .catch((error) => {
         console.error(`[raw-sql] completion failed: ${error.message}`);
         this.done.push(...ids);

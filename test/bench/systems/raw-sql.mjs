@@ -2,26 +2,34 @@
 // others' default pools, plus one dedicated LISTEN connection for the worker.
 import pg from 'pg';
 import { ledger } from '../child/ledger.mjs';
-import { bigintArray, explainBoth } from '../child/explain.mjs';
+import { bigintArray, explainBoth, uuidArray } from '../child/explain.mjs';
 import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
-import {
-  RawProducer,
-  RawWorker,
-  SCHEMA,
-  STATEMENTS,
-} from './raw-sql-queue.mjs';
+import { RawProducer, RawWorker, rawQueueSql } from './raw-sql-queue.mjs';
+
+const WORKER = { concurrency: 200, claimSize: 200, pollMs: 1000 };
 
 export const VARIANTS = {
   default: {
     label: 'limit',
-    worker: { concurrency: 200, claimSize: 200, pollMs: 1000 },
+    table: 'bigint',
+    worker: WORKER,
     describe:
       'hand-written SKIP LOCKED queue on pg: prepared INSERT + coalesced pg_notify after commit; prepared claim of up to 200 into a local buffer (refilled below 100), 200 slots; one UPDATE ... WHERE id = ANY($1) per completion flush; pool of 10 + 1 LISTEN connection',
+  },
+  // Drain only: it answers how much of the gap to the limit is the table contract itself.
+  contract: {
+    label: 'limit, on the nest-jobs table contract',
+    table: 'contract',
+    worker: WORKER,
+    describe:
+      'the same queue on the key and indexes schema.md fixes for nest-jobs: a uuid primary key (time-ordered v7 ids, made by a column default) and the partial index on running leases (locked_until WHERE status = running) that crash recovery needs; columns, claim, completion and worker as the limit',
   },
 };
 
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
+  const sql = rawQueueSql(settings.table);
+  const STATEMENTS = sql.statements;
   let pool;
   let producer;
   let worker = null;
@@ -31,8 +39,8 @@ export function createAdapter({ url, variant }) {
   return {
     async init() {
       pool = new pg.Pool({ connectionString: url, max: 10 });
-      for (const statement of SCHEMA) await pool.query(statement);
-      producer = new RawProducer(pool);
+      for (const statement of sql.schema) await pool.query(statement);
+      producer = new RawProducer(pool, STATEMENTS);
     },
     enqueueOne: (seq) => producer.enqueue({ seq }),
     enqueueMany: (seqs) => producer.enqueueMany(seqs.map((seq) => ({ seq }))),
@@ -45,6 +53,7 @@ export function createAdapter({ url, variant }) {
         async (payload) => {
           ledger.run(payload.seq);
         },
+        STATEMENTS,
         settings.worker,
       );
       await worker.start();
@@ -126,7 +135,9 @@ export function createAdapter({ url, variant }) {
         ]);
         const claimed = await query(STATEMENTS.claim.text, ['default', limit]);
         const complete = await explainBoth(query, STATEMENTS.complete.text, [
-          bigintArray(claimed.map((r) => r.id)),
+          (settings.table === 'contract' ? uuidArray : bigintArray)(
+            claimed.map((r) => r.id),
+          ),
         ]);
         await query('ROLLBACK');
         return [
