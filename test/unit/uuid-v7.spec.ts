@@ -27,4 +27,17 @@ describe('uuidV7', () => {
     const sameMs = new Set(Array.from({ length: 10_000 }, () => uuidV7(5_000)));
     expect(sameMs.size).toBe(10_000);
   });
+
+  it('draws every random digit afresh, across refills of its random pool', () => {
+    // Positions after the version nibble, dashes dropped: 3 + 1 (variant) + 3 + 12 digits.
+    const ids = Array.from({ length: 2_000 }, () =>
+      uuidV7(7_000).replace(/-/g, '').slice(13),
+    );
+    for (let position = 0; position < 19; position += 1) {
+      const seen = new Set(ids.map((id) => id[position]));
+      if (position === 3)
+        expect([...seen].sort()).toEqual(['8', '9', 'a', 'b']);
+      else expect(seen.size).toBe(16);
+    }
+  });
 });

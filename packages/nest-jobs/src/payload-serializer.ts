@@ -10,7 +10,7 @@ export function serializePayload(
   payload: unknown,
   maxBytes: number,
 ): string {
-  checkJsonValue(jobName, payload, [], new Set());
+  checkJsonValue(jobName, payload, [], []);
   const json = JSON.stringify(payload);
   // A UTF-16 unit is at most 3 bytes of UTF-8: most payloads are checked without counting.
   if (json.length * 3 <= maxBytes) return json;
@@ -27,57 +27,71 @@ export function serializePayload(
 
 /**
  * Walks the payload; `path` holds the keys and indexes down to `value`, and becomes a
- * printable path (`payload.items[2].at`) only when something fails: this runs for every
- * enqueued value.
+ * printable path (`payload.items[2].at`) only when something fails; `ancestors` holds the
+ * objects above `value` (a cycle check: payloads are shallow, so a stack beats a Set). This
+ * runs for every enqueued value, so it allocates nothing unless it throws.
  */
 function checkJsonValue(
   jobName: string,
   value: unknown,
   path: Array<string | number>,
-  ancestors: Set<object>,
+  ancestors: object[],
 ): void {
-  const fail = (problem: string) =>
-    new InvalidPayloadError(jobName, formatPath(path), problem);
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
       if (!Number.isFinite(value))
-        throw fail(`is ${value}, which JSON cannot represent`);
+        throw invalid(
+          jobName,
+          path,
+          `is ${value}, which JSON cannot represent`,
+        );
       return;
     case 'undefined':
-      throw fail(
+      throw invalid(
+        jobName,
+        path,
         'is undefined, which JSON cannot represent (use null, or omit the property)',
       );
     case 'bigint':
-      throw fail(
+      throw invalid(
+        jobName,
+        path,
         'is a BigInt, which JSON cannot represent (convert it to a string)',
       );
     case 'function':
-      throw fail('is a function, which JSON cannot represent');
+      throw invalid(
+        jobName,
+        path,
+        'is a function, which JSON cannot represent',
+      );
     case 'symbol':
-      throw fail('is a symbol, which JSON cannot represent');
+      throw invalid(jobName, path, 'is a symbol, which JSON cannot represent');
   }
   if (value === null) return;
   const object = value as object;
   if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
     if (object instanceof Date && Number.isNaN(object.getTime()))
-      throw fail('is an invalid Date');
+      throw invalid(jobName, path, 'is an invalid Date');
     return;
   }
-  if (ancestors.has(object)) throw fail('is a circular reference');
+  if (ancestors.includes(object))
+    throw invalid(jobName, path, 'is a circular reference');
   if (
     object instanceof Map ||
     object instanceof Set ||
     ArrayBuffer.isView(object) ||
     object instanceof ArrayBuffer
   ) {
-    throw fail(
+    throw invalid(
+      jobName,
+      path,
       `is a ${object.constructor.name}, which JSON cannot represent (convert it to an array or object)`,
     );
   }
-  ancestors.add(object);
+  ancestors.push(object);
   if (Array.isArray(object)) {
     for (let index = 0; index < object.length; index += 1) {
       path.push(index);
@@ -86,7 +100,7 @@ function checkJsonValue(
     }
   } else {
     if (Object.getOwnPropertySymbols(object).length > 0) {
-      throw fail('has symbol keys, which JSON drops');
+      throw invalid(jobName, path, 'has symbol keys, which JSON drops');
     }
     for (const key in object) {
       if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
@@ -100,7 +114,15 @@ function checkJsonValue(
       path.pop();
     }
   }
-  ancestors.delete(object);
+  ancestors.pop();
+}
+
+function invalid(
+  jobName: string,
+  path: ReadonlyArray<string | number>,
+  problem: string,
+): InvalidPayloadError {
+  return new InvalidPayloadError(jobName, formatPath(path), problem);
 }
 
 function formatPath(path: ReadonlyArray<string | number>): string {

@@ -90,11 +90,12 @@ export function buildJobsQueries(jobs: JobsTable): JobsQueries {
   // enqueueMany of one handler with one set of options: the ids as one array literal and
   // the payloads as one JSON array, scalars for the rest. Against nine arrays this saves
   // PostgreSQL about a sixth of the insert and the driver its per-element array escaping.
+  // The n-th payload takes the n-th id by subscript (constant time for a uuid array), not
+  // by joining two numbered sets.
   const insertManySharedSql = `
     INSERT INTO ${t} (${INSERT_COLUMNS})
-    SELECT ids.id, $2::varchar, $3::varchar, payloads.payload, $5::int, ${runAt('$6', '$7')}, $8::varchar, $9::jsonb
-    FROM unnest($1::uuid[]) WITH ORDINALITY AS ids(id, n)
-    JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY AS payloads(payload, n) USING (n)`;
+    SELECT ($1::uuid[])[payloads.n], $2::varchar, $3::varchar, payloads.payload, $5::int, ${runAt('$6', '$7')}, $8::varchar, $9::jsonb
+    FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS payloads(payload, n)`;
 
   return {
     insertOne: named('insert_one', insertOneSql),
