@@ -121,6 +121,11 @@ function enqueueSection(runs, targets) {
     notes.push(
       `nest-jobs / raw SQL: single ${ratio(nest.result.single.rate, raw?.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, raw?.result.bulk.rate)}`,
     );
+    const rawContract = find(good, 'raw-sql', 'contract');
+    if (rawContract)
+      notes.push(
+        `The table contract alone (uuid key made by the producer, running-lease index): raw SQL on it / raw SQL: single ${ratio(rawContract.result.single.rate, raw?.result.single.rate)}, bulk ${ratio(rawContract.result.bulk.rate, raw?.result.bulk.rate)}; nest-jobs / raw SQL on the same contract: single ${ratio(nest.result.single.rate, rawContract.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, rawContract.result.bulk.rate)}`,
+      );
     if (raw) {
       const s = nest.result.single.rate / raw.result.single.rate;
       const b = nest.result.bulk.rate / raw.result.bulk.rate;

@@ -10,6 +10,8 @@
 //   UPDATE ... WHERE id = ANY($1) (rows are kept as 'completed', like nest-jobs' history;
 //   deleting them instead is ~30% faster per postgres-facts.md).
 
+import { randomUUID } from 'node:crypto';
+
 const CHANNEL = 'raw_jobs';
 
 /**
@@ -24,6 +26,7 @@ const TABLES = {
     id: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
     idArray: 'bigint[]',
     extraIndexes: [],
+    producerMakesIds: false,
   },
   contract: {
     // The Unix milliseconds, then the random part of a v4 UUID with its version nibble set
@@ -33,6 +36,8 @@ const TABLES = {
     extraIndexes: [
       `CREATE INDEX IF NOT EXISTS raw_jobs_running_lease_idx ON raw_jobs (locked_until) WHERE status = 'running'`,
     ],
+    // Like nest-jobs, the producer makes the ids (the column default serves SQL-made rows).
+    producerMakesIds: true,
   },
 };
 
@@ -55,15 +60,26 @@ export function rawQueueSql(table = 'bigint') {
       ...spec.extraIndexes,
     ],
     idArray: spec.idArray,
+    producerMakesIds: spec.producerMakesIds,
     statements: {
-      insertOne: {
-        name: 'raw_insert_one',
-        text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)`,
-      },
-      insertMany: {
-        name: 'raw_insert_many',
-        text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
-      },
+      insertOne: spec.producerMakesIds
+        ? {
+            name: 'raw_insert_one',
+            text: `INSERT INTO raw_jobs (id, queue, payload) VALUES ($3::uuid, $1, $2::jsonb)`,
+          }
+        : {
+            name: 'raw_insert_one',
+            text: `INSERT INTO raw_jobs (queue, payload) VALUES ($1, $2::jsonb)`,
+          },
+      insertMany: spec.producerMakesIds
+        ? {
+            name: 'raw_insert_many',
+            text: `INSERT INTO raw_jobs (id, queue, payload) SELECT i, $1, p FROM unnest($3::uuid[], $2::jsonb[]) AS input(i, p)`,
+          }
+        : {
+            name: 'raw_insert_many',
+            text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
+          },
       notify: { name: 'raw_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` },
       // `id = ANY(ARRAY(subquery))` rather than `UPDATE ... FROM (subquery)`: with FROM, the planner
       // may hash-join the candidates against a sequential scan of the whole table (it did at 40k
@@ -89,27 +105,26 @@ export function rawQueueSql(table = 'bigint') {
 
 /** Producer side: prepared inserts plus the coalesced wake-up. */
 export class RawProducer {
-  constructor(pool, statements, queue = 'default') {
+  constructor(pool, statements, { makesIds = false, queue = 'default' } = {}) {
     this.pool = pool;
     this.statements = statements;
+    this.makesIds = makesIds;
     this.queue = queue;
     this.notifying = null;
     this.notifyAgain = false;
   }
 
   async enqueue(payload) {
-    await this.pool.query({
-      ...this.statements.insertOne,
-      values: [this.queue, JSON.stringify(payload)],
-    });
+    const values = [this.queue, JSON.stringify(payload)];
+    if (this.makesIds) values.push(timeOrderedId());
+    await this.pool.query({ ...this.statements.insertOne, values });
     this.wake();
   }
 
   async enqueueMany(payloads) {
-    await this.pool.query({
-      ...this.statements.insertMany,
-      values: [this.queue, payloads.map((p) => JSON.stringify(p))],
-    });
+    const values = [this.queue, payloads.map((p) => JSON.stringify(p))];
+    if (this.makesIds) values.push(payloads.map(() => timeOrderedId()));
+    await this.pool.query({ ...this.statements.insertMany, values });
     this.wake();
   }
 
@@ -133,6 +148,12 @@ export class RawProducer {
   async flush() {
     while (this.notifying) await this.notifying;
   }
+}
+
+/** A UUIDv7 the plain way: the Unix milliseconds over the first 48 bits of a v4 id. */
+function timeOrderedId() {
+  const time = Date.now().toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
 
 /** Worker side: LISTEN connection, claim loop into a local buffer, batched completions. */

@@ -16,13 +16,13 @@ export const VARIANTS = {
     describe:
       'hand-written SKIP LOCKED queue on pg: prepared INSERT + coalesced pg_notify after commit; prepared claim of up to 200 into a local buffer (refilled below 100), 200 slots; one UPDATE ... WHERE id = ANY($1) per completion flush; pool of 10 + 1 LISTEN connection',
   },
-  // Drain only: it answers how much of the gap to the limit is the table contract itself.
+  // Enqueue and drain: how much of the gap to the limit is the table contract itself.
   contract: {
     label: 'limit, on the nest-jobs table contract',
     table: 'contract',
     worker: WORKER,
     describe:
-      'the same queue on the key and indexes schema.md fixes for nest-jobs: a uuid primary key (time-ordered v7 ids, made by a column default) and the partial index on running leases (locked_until WHERE status = running) that crash recovery needs; columns, claim, completion and worker as the limit',
+      'the same queue on the key and indexes schema.md fixes for nest-jobs: a uuid primary key (time-ordered v7 ids made by the producer, as nest-jobs does) and the partial index on running leases (locked_until WHERE status = running) that crash recovery needs; columns, claim, completion and worker as the limit',
   },
 };
 
@@ -40,7 +40,9 @@ export function createAdapter({ url, variant }) {
     async init() {
       pool = new pg.Pool({ connectionString: url, max: 10 });
       for (const statement of sql.schema) await pool.query(statement);
-      producer = new RawProducer(pool, STATEMENTS);
+      producer = new RawProducer(pool, STATEMENTS, {
+        makesIds: sql.producerMakesIds,
+      });
     },
     enqueueOne: (seq) => producer.enqueue({ seq }),
     enqueueMany: (seqs) => producer.enqueueMany(seqs.map((seq) => ({ seq }))),
