@@ -24,11 +24,7 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
         continue;
       }
       const scenarioVariants =
-        scenario === 'enqueue'
-          ? enqueueVariants
-          : scenario === 'drain'
-            ? (drainVariants ?? variants)
-            : variants;
+        { enqueue: enqueueVariants, drain: drainVariants }[scenario] ?? variants;
       for (const variant of scenarioVariants) {
         runs.push({ scenario, system, variant, extra: {} });
       }

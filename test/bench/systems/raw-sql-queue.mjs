@@ -29,14 +29,12 @@ const TABLES = {
     producerMakesIds: false,
   },
   contract: {
-    // The Unix milliseconds, then the random part of a v4 UUID with its version nibble set
-    // to 7: the layout of nest-jobs' utils/uuid-v7.ts.
-    id: `uuid PRIMARY KEY DEFAULT overlay(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 13) placing '7' from 13)::uuid`,
+    id: 'uuid PRIMARY KEY',
     idArray: 'uuid[]',
     extraIndexes: [
       `CREATE INDEX IF NOT EXISTS raw_jobs_running_lease_idx ON raw_jobs (locked_until) WHERE status = 'running'`,
     ],
-    // Like nest-jobs, the producer makes the ids (the column default serves SQL-made rows).
+    // Like nest-jobs, the producer makes the (time-ordered v7) ids.
     producerMakesIds: true,
   },
 };
@@ -59,7 +57,6 @@ export function rawQueueSql(table = 'bigint') {
       `CREATE INDEX IF NOT EXISTS raw_jobs_pending_idx ON raw_jobs (queue, run_at) WHERE status = 'pending'`,
       ...spec.extraIndexes,
     ],
-    idArray: spec.idArray,
     producerMakesIds: spec.producerMakesIds,
     statements: {
       insertOne: spec.producerMakesIds

@@ -12,33 +12,32 @@ import { randomFillSync } from 'node:crypto';
  * concatenating hex pieces) cost 2-3 times as much, garbage collection included.
  */
 export function uuidV7(now: number = Date.now()): string {
-  const text = scratch;
   if (now !== lastMs) {
     const time = now.toString(16).padStart(12, '0');
-    text.write(`${time.slice(0, 8)}-${time.slice(8, 12)}-7`, 0, 'latin1');
+    scratch.write(`${time.slice(0, 8)}-${time.slice(8, 12)}-7`, 0, 'latin1');
     lastMs = now;
   }
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const random = pool;
   const o = offset;
   offset += BYTES_PER_ID;
   // After the version nibble: 12 random bits, '-', the variant (binary 10xx) with 2 random
   // bits, 12 random bits, '-', 48 random bits (74 in all, as RFC 9562 asks).
-  writeHex(text, 15, random[o]!);
-  text[17] = HEX_DIGITS[(random[o + 1]! & 0x0f) * 2 + 1]!;
-  text[19] = VARIANT_DIGITS[(random[o + 1]! >> 4) & 0x03]!;
-  writeHex(text, 20, random[o + 2]!);
-  text[22] = HEX_DIGITS[(random[o + 3]! & 0x0f) * 2 + 1]!;
-  for (let k = 0; k < 6; k += 1) writeHex(text, 24 + 2 * k, random[o + 4 + k]!);
-  return text.toString('latin1', 0, 36);
+  writeHex(15, pool[o]!);
+  scratch[17] = HEX_DIGITS[(pool[o + 1]! & 0x0f) * 2 + 1]!;
+  scratch[19] = VARIANT_DIGITS[(pool[o + 1]! >> 4) & 0x03]!;
+  writeHex(20, pool[o + 2]!);
+  scratch[22] = HEX_DIGITS[(pool[o + 3]! & 0x0f) * 2 + 1]!;
+  for (let k = 0; k < 6; k += 1) writeHex(24 + 2 * k, pool[o + 4 + k]!);
+  return scratch.toString('latin1', 0, 36);
 }
 
-function writeHex(target: Buffer, at: number, byte: number): void {
-  target[at] = HEX_DIGITS[byte * 2]!;
-  target[at + 1] = HEX_DIGITS[byte * 2 + 1]!;
+/** Writes the two hex digits of `byte` into the id at `at`. */
+function writeHex(at: number, byte: number): void {
+  scratch[at] = HEX_DIGITS[byte * 2]!;
+  scratch[at + 1] = HEX_DIGITS[byte * 2 + 1]!;
 }
 
 /** Random bytes one id draws from (74 of their 80 bits are used). */
@@ -50,13 +49,13 @@ let offset = pool.length;
 const scratch = Buffer.from('00000000-0000-7000-8000-000000000000', 'latin1');
 
 /** ASCII codes of the two hex digits of every byte value. */
-const HEX_DIGITS = Uint8Array.from(
-  Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
-    .join('')
-    .split('')
-    .map((digit) => digit.charCodeAt(0)),
+const HEX_DIGITS = Buffer.from(
+  Array.from({ length: 256 }, (_, byte) =>
+    byte.toString(16).padStart(2, '0'),
+  ).join(''),
+  'latin1',
 );
-const VARIANT_DIGITS = Uint8Array.from([0x38, 0x39, 0x61, 0x62]); // '8' '9' 'a' 'b'
+const VARIANT_DIGITS = Buffer.from('89ab', 'latin1');
 
 /** The millisecond whose time part `scratch` holds (bulk enqueues reuse it). */
 let lastMs = -1;
