@@ -10,7 +10,9 @@ import { type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 import {
   connectionsOf,
+  Gate,
   waitForListener,
+  waitForQuietWorker,
   workerSuite,
   type WorkerApp,
 } from '../support/worker-apps.js';
@@ -19,6 +21,8 @@ class Runs {
   readonly ids: string[] = [];
   /** What `requestStore` held inside each 'wake.context' handler. */
   readonly stores: Array<string | undefined> = [];
+  /** Holds every 'wake.hold' handler until opened. */
+  readonly hold = new Gate();
 }
 
 /** Stands for a request-scoped AsyncLocalStorage of the application (trace, CLS). */
@@ -41,6 +45,12 @@ class WakeHandlers {
     this.runs.ids.push(ctx.id);
   }
 
+  @Job({ name: 'wake.hold', queue: 'wake' })
+  async holdSlot(_payload: object, ctx: JobContext) {
+    await this.runs.hold.opened;
+    this.runs.ids.push(ctx.id);
+  }
+
   @Job({ name: 'wake.context', queue: 'wake' })
   async context(_payload: object, ctx: JobContext) {
     this.runs.stores.push(requestStore.getStore());
@@ -53,6 +63,32 @@ class WakeHandlers {
  * worker): a job that completes within it was claimed because of a NOTIFY.
  */
 const WOKEN_WITHIN_MS = 10_000;
+
+/**
+ * A LISTEN of its own on the jobs channel, to see which notifications were sent.
+ * `sentBefore()` sends a marker and returns what arrived before it: PostgreSQL delivers
+ * notifications in commit order, so that is every NOTIFY committed before the call.
+ */
+async function channelWatcher(db: TestDatabase) {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const received: string[] = [];
+  client.on('notification', (message) => received.push(message.payload!));
+  await client.query('LISTEN nest_jobs');
+  let markers = 0;
+  return {
+    async sentBefore(): Promise<string[]> {
+      const marker = `marker-${++markers}`;
+      await client.query(`SELECT pg_notify('nest_jobs', $1)`, [marker]);
+      await waitFor(`the ${marker} notification`, () =>
+        received.includes(marker),
+      );
+      const before = received.splice(0, received.indexOf(marker) + 1);
+      return before.slice(0, -1);
+    },
+    end: () => client.end(),
+  };
+}
 
 describe('worker: wake-ups and reconnection', () => {
   let db: TestDatabase;
@@ -86,6 +122,13 @@ describe('worker: wake-ups and reconnection', () => {
    * and the start-up round is over or finds nothing): only a NOTIFY can wake it now.
    */
   const idle = (app: WorkerApp) => waitForListener(db, app);
+
+  /**
+   * Idle, and done with its start-up claims: a local enqueue now finds no claim in flight.
+   * (idle() only knows that the LISTEN is in place; the claim its connection triggers may
+   * still be on its way.)
+   */
+  const quiet = (app: WorkerApp) => waitForQuietWorker(db, app);
 
   /**
    * An enqueue-only app: its enqueues reach the worker only through NOTIFY (an enqueue in
@@ -240,9 +283,9 @@ describe('worker: wake-ups and reconnection', () => {
     expect(runs.ids).toEqual([id]);
   });
 
-  it("an enqueue in the worker's own process wakes it at once, without NOTIFY, outside the caller's async context", async () => {
-    // A role that may not call pg_notify: the NOTIFY fails, so only the in-process wake-up
-    // (or a poll, a minute away) can start the job.
+  it("an enqueue in the worker's own process starts at once, without NOTIFY, outside the caller's async context", async () => {
+    // A role that may not call pg_notify: a NOTIFY would fail, so only the in-process
+    // wake-up (or a poll, a minute away) can start the job.
     await apps.close(await start(new Runs(), { enabled: false })); // creates the table
     const role = `nest_jobs_no_notify_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(8).toString('hex');
@@ -275,15 +318,101 @@ describe('worker: wake-ups and reconnection', () => {
       expect(runs.ids).toEqual([id]);
       // The handler ran in the worker's context, not in the request that enqueued.
       expect(runs.stores).toEqual([undefined]);
-      await waitFor('the failed NOTIFY to be reported', async () =>
-        app.logger
-          .messages('warn')
-          .some((line) => line.includes('Could not notify workers')),
+      // The idle worker took it, so no NOTIFY was even tried.
+      expect(app.logger.messages('warn').join('\n')).not.toContain(
+        'Could not notify workers',
       );
       await apps.close(app);
     } finally {
       await db.query(`DROP OWNED BY ${role}`);
       await db.query(`DROP ROLE ${role}`);
     }
+  });
+  it('an idle worker takes the enqueues of its own process without sending a NOTIFY', async () => {
+    const runs = new Runs();
+    const app = await start(runs, { concurrency: 4 });
+    await quiet(app);
+    const watcher = await channelWatcher(db);
+    try {
+      const jobs = app.get(JobsService);
+      const id = await jobs.enqueue(WakeHandlers, 'ping', {});
+      await completesWithoutPolling(id);
+      // Fewer than the free slots: a claim that comes back short saw every due job. (One
+      // that comes back full may have left some, so a batch of exactly 4 would notify.)
+      const batch = await jobs.enqueueMany(
+        WakeHandlers,
+        'ping',
+        Array.from({ length: 3 }, () => ({})),
+      );
+      for (const batchId of batch) await completesWithoutPolling(batchId);
+      expect(await watcher.sentBefore()).toEqual([]);
+      expect(new Set(runs.ids)).toEqual(new Set([id, ...batch]));
+      // More due jobs than free slots: the worker cannot take them all, so it notifies.
+      const many = await jobs.enqueueMany(
+        WakeHandlers,
+        'ping',
+        Array.from({ length: 5 }, () => ({})),
+      );
+      for (const manyId of many) await completesWithoutPolling(manyId);
+      expect(await watcher.sentBefore()).toEqual(['wake']);
+    } finally {
+      await watcher.end();
+    }
+    await apps.close(app);
+  });
+
+  it('a worker without a free slot lets the NOTIFY wake another instance for its enqueue', async () => {
+    const busyRuns = new Runs();
+    const busy = await start(busyRuns, { concurrency: 1 });
+    await quiet(busy);
+    const jobs = busy.get(JobsService);
+    const heldId = await jobs.enqueue(WakeHandlers, 'holdSlot', {});
+    await waitFor(
+      'the held job to run',
+      async () => (await jobRow(db, heldId))?.status === 'running',
+    );
+    const otherRuns = new Runs();
+    const other = await start(otherRuns);
+    await quiet(other);
+    const watcher = await channelWatcher(db);
+    try {
+      const id = await jobs.enqueue(WakeHandlers, 'ping', {});
+      await completesWithoutPolling(id);
+      expect(otherRuns.ids).toEqual([id]);
+      expect(await watcher.sentBefore()).toEqual(['wake']);
+    } finally {
+      await watcher.end();
+      busyRuns.hold.open();
+      otherRuns.hold.open();
+    }
+    await apps.close(busy);
+    await apps.close(other);
+  });
+
+  it('a local claim that finds older due jobs ahead of the enqueued one sends the NOTIFY', async () => {
+    const runs = new Runs();
+    const app = await start(runs, { concurrency: 2 });
+    await quiet(app);
+    const watcher = await channelWatcher(db);
+    try {
+      // Due jobs no NOTIFY announced (written by hand, as a job whose run_at just came).
+      const older = await db.query<{ id: string }>(
+        `INSERT INTO nest_jobs (queue, job_type, payload)
+         VALUES ('wake', 'wake.ping', '{}'), ('wake', 'wake.ping', '{}') RETURNING id`,
+      );
+      const id = await app.get(JobsService).enqueue(WakeHandlers, 'ping', {});
+      // The claim for two takes the older jobs and comes back full: the new one may be
+      // left, so other instances are told.
+      for (const { id: olderId } of older)
+        await completesWithoutPolling(olderId);
+      await completesWithoutPolling(id);
+      expect(await watcher.sentBefore()).toEqual(['wake']);
+      expect(new Set(runs.ids)).toEqual(
+        new Set([id, ...older.map((row) => row.id)]),
+      );
+    } finally {
+      await watcher.end();
+    }
+    await apps.close(app);
   });
 });

@@ -103,6 +103,32 @@ export async function waitForListener(
   );
 }
 
+/**
+ * Waits until the app's LISTEN is in place and its worker has sent nothing for a while
+ * (every worker connection idle for 100 ms): the start-up claims and sweep are over, and
+ * nothing but a wake-up starts another statement before the next poll.
+ */
+export async function waitForQuietWorker(
+  db: TestDatabase,
+  app: WorkerApp,
+): Promise<void> {
+  await waitForListener(db, app);
+  await waitFor(
+    `the worker of ${app.applicationName} to be quiet`,
+    async () => {
+      const [row] = await db.query<{ connections: number; busy: number }>(
+        `SELECT count(*)::int AS connections,
+              count(*) FILTER (WHERE state <> 'idle'
+                OR state_change > now() - interval '100 ms')::int AS busy
+       FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = $1`,
+        [`${app.applicationName} (worker)`],
+      );
+      return row!.connections > 0 && row!.busy === 0;
+    },
+  );
+}
+
 /** A promise with its resolve function, to let handlers proceed when a test says so. */
 export class Gate {
   readonly opened: Promise<void>;

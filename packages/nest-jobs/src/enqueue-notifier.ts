@@ -3,32 +3,57 @@ import type { JobsRepository } from './sql/jobs.repository.js';
 import { describeError } from './utils/describe-error.js';
 
 /**
+ * Answers a local enqueue of `count` due jobs of `queue`: null when this process's worker
+ * does not take them now, else whether its claim, sent now, took them (it came back short
+ * of its limit, so it saw every due job of the queue).
+ */
+export type LocalTaker = (
+  queue: string,
+  count: number,
+) => Promise<boolean> | null;
+
+/**
  * Wakes workers after pooled enqueues with a `pg_notify` sent after the insert committed.
  * At most one notification statement is in flight per process; queues enqueued meanwhile
  * are coalesced into the next one. A NOTIFY inside each insert's transaction would take
  * PostgreSQL's cluster-wide notify lock at every commit and halve enqueue throughput
  * (shared design: postgres-facts.md). A lost notification only costs latency: workers poll.
  *
- * A worker in the same process hears of due jobs at once (`onEnqueued`), without the
- * NOTIFY round trip and its delivery: for an application that both enqueues and works, the
- * claim starts as soon as the insert has committed.
+ * A worker in the same process hears of due jobs first (`onEnqueued`), without the NOTIFY
+ * round trip and its delivery. When it takes them all, no NOTIFY is sent: at idle that is
+ * two statements saved per enqueue (the notify, and the empty claim our own worker would
+ * send on hearing it). When it cannot (busy, full, or its claim found more jobs than it
+ * could take), the NOTIFY goes out so that other instances help.
  */
 export class EnqueueNotifier {
   private readonly logger = new Logger(EnqueueNotifier.name);
   private readonly waiting = new Set<string>();
   private inFlight: Promise<void> | null = null;
-  private readonly localListeners = new Set<(queue: string) => void>();
+  private readonly localTakers = new Set<LocalTaker>();
 
   constructor(private readonly repository: JobsRepository) {}
 
-  /** Calls `listener` with the queue of every committed pooled enqueue of a due job; returns an unsubscribe. */
-  onEnqueued(listener: (queue: string) => void): () => void {
-    this.localListeners.add(listener);
-    return () => this.localListeners.delete(listener);
+  /** Offers every committed pooled enqueue of due jobs to `taker` first; returns an unsubscribe. */
+  onEnqueued(taker: LocalTaker): () => void {
+    this.localTakers.add(taker);
+    return () => this.localTakers.delete(taker);
   }
 
-  notify(queue: string): void {
-    for (const listener of this.localListeners) listener(queue);
+  /** `count` due jobs of `queue` were committed by a pooled enqueue. */
+  notify(queue: string, count: number): void {
+    for (const take of this.localTakers) {
+      const taken = take(queue, count);
+      if (taken) {
+        void taken.then((all) => {
+          if (!all) this.send(queue);
+        });
+        return;
+      }
+    }
+    this.send(queue);
+  }
+
+  private send(queue: string): void {
     this.waiting.add(queue);
     if (!this.inFlight) this.inFlight = this.sendWaiting();
   }

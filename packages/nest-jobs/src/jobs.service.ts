@@ -198,9 +198,12 @@ export class JobsService {
     if (!manager) {
       // Once per queue, not per job: a bulk enqueue would otherwise wake the local worker
       // (and queue a notification) a thousand times for one batch.
-      const dueQueues = new Set<string>();
-      for (const job of prepared) if (job.dueNow) dueQueues.add(job.row.queue);
-      for (const queue of dueQueues) this.notifier.notify(queue);
+      const dueJobs = new Map<string, number>();
+      for (const job of prepared) {
+        if (job.dueNow)
+          dueJobs.set(job.row.queue, (dueJobs.get(job.row.queue) ?? 0) + 1);
+      }
+      for (const [queue, count] of dueJobs) this.notifier.notify(queue, count);
     }
     return rows.map((row) => row.id);
   }

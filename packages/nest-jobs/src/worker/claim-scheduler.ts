@@ -62,6 +62,32 @@ export class ClaimScheduler {
   }
 
   /**
+   * `count` due jobs of `queue` were just committed by this process. When this worker can
+   * take them all in one claim sent now (nothing in flight, no backlog ahead of them, free
+   * slots for all), sends it and returns whether it came back short of its limit: then it
+   * saw every due job of the queue, these included, and no other worker needs to hear of
+   * them. Returns null, having only marked the queue due, when it cannot.
+   */
+  claimNew(queue: string, count: number): Promise<boolean> | null {
+    if (this.stopped) return null;
+    this.due.add(queue);
+    const limit = Math.min(
+      this.limits.batchSize,
+      this.hooks.freeSlots(),
+      this.hooks.freeSlotsIn(queue),
+    );
+    if (
+      this.inFlight > 0 ||
+      this.backlogged.has(queue) ||
+      limit < Math.max(count, 1)
+    ) {
+      this.pump();
+      return null;
+    }
+    return this.send(queue, limit);
+  }
+
+  /**
    * Slots were freed: claim for queues with a backlog or a wake-up still waiting for slots,
    * after one turn of the event loop, so that handlers finishing in the same turn (in
    * microtasks) are counted and the claim takes all free slots, not what was free when the
@@ -88,7 +114,7 @@ export class ClaimScheduler {
         if (this.inFlight >= this.limits.maxInFlight) return;
         const limit = this.limitFor(queue);
         if (limit <= 0) break;
-        this.send(queue, limit);
+        void this.send(queue, limit);
       }
     }
   }
@@ -107,7 +133,8 @@ export class ClaimScheduler {
     return backlogged && limit === this.limits.batchSize ? limit : 0;
   }
 
-  private send(queue: string, limit: number): void {
+  /** Resolves whether the claim came back short of `limit` (false if it failed). */
+  private send(queue: string, limit: number): Promise<boolean> {
     this.due.delete(queue);
     this.inFlight += 1;
     this.reserved += limit;
@@ -119,9 +146,15 @@ export class ClaimScheduler {
       queue,
       (this.reservedPerQueue.get(queue) ?? 0) + limit,
     );
-    this.hooks.claim(queue, limit).then(
-      (rows) => this.claimed(queue, limit, rows),
-      (error: unknown) => this.claimFailed(queue, limit, error),
+    return this.hooks.claim(queue, limit).then(
+      (rows) => {
+        this.claimed(queue, limit, rows);
+        return rows.length < limit;
+      },
+      (error: unknown) => {
+        this.claimFailed(queue, limit, error);
+        return false;
+      },
     );
   }
 

@@ -190,14 +190,17 @@ export class JobsWorker
       },
     );
     this.listener.start();
-    // Enqueues of this process wake the worker at once. The claim runs in the worker's own
-    // async context, not the enqueuing request's: handlers must not inherit its
+    // Enqueues of this process reach the worker at once, and when it takes them all no
+    // NOTIFY is sent (see EnqueueNotifier). The claim runs in the worker's own async
+    // context, not the enqueuing request's: handlers must not inherit its
     // AsyncLocalStorage stores (trace id, CLS).
     const workerScope = new AsyncResource('nest-jobs:local-wake-up');
-    this.stopLocalWakeUps = this.notifier.onEnqueued((queue) => {
-      if (this.queues.includes(queue))
-        workerScope.runInAsyncScope(() => this.wake());
-    });
+    const claims = this.claims;
+    this.stopLocalWakeUps = this.notifier.onEnqueued((queue, count) =>
+      this.queues.includes(queue)
+        ? workerScope.runInAsyncScope(() => claims.claimNew(queue, count))
+        : null,
+    );
     this.leases.start();
     this.janitor.start();
     this.schedulePoll();
