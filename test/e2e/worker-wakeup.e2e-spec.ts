@@ -309,7 +309,7 @@ describe('worker: wake-ups and reconnection', () => {
           worker: { pollIntervalMs: 60_000, recoveryIntervalMs: 60_000 },
         },
       });
-      await idle(app);
+      await quiet(app);
       const jobs = app.get(JobsService);
       const id = await requestStore.run('the-request', () =>
         jobs.enqueue('wake.context', {}),
