@@ -19,6 +19,7 @@ import {
 import {
   planRuns,
   primaryMetric,
+  roundsOf,
   runTimeoutMs,
   separatelyRankedParts,
 } from './lib/plan.mjs';
@@ -85,16 +86,20 @@ async function main() {
   const attempts = runs.map(() => []);
   const errors = runs.map(() => null);
   const foreign = runs.map(() => 0);
-  for (let repetition = 0; repetition < options.repeat; repetition += 1) {
+  const rounds = Math.max(
+    ...runs.map((run) => roundsOf(run.scenario, options.repeat)),
+  );
+  for (let repetition = 0; repetition < rounds; repetition += 1) {
     for (const [index, run] of runs.entries()) {
       if (errors[index]) continue;
+      if (repetition >= roundsOf(run.scenario, options.repeat)) continue;
       const suffix = run.extra.size ? `_${run.extra.size}` : '';
       const name =
         `${DB_PREFIX}${run.scenario}_${run.system}_${run.variant}${suffix}`.replace(
           /-/g,
           '_',
         );
-      const title = `[${index + 1}/${runs.length}${options.repeat > 1 ? ` #${repetition + 1}` : ''}] ${run.scenario}${run.extra.size ? ` (${run.extra.size}, ${run.extra.rows} rows)` : ''}: ${label(run)}`;
+      const title = `[${index + 1}/${runs.length}${rounds > 1 ? ` #${repetition + 1}` : ''}] ${run.scenario}${run.extra.size ? ` (${run.extra.size}, ${run.extra.rows} rows)` : ''}: ${label(run)}`;
       console.error(`${title} ...`);
       foreign[index] = Math.max(
         foreign[index],

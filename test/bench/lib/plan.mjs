@@ -33,6 +33,18 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
   return runs;
 }
 
+/**
+ * Rounds of a scenario's runs when the benchmark is repeated. Scale and enqueue get at least
+ * five: a scale window is only about ten claims of the tuned batch (0.3 s here), and the
+ * raw bulk insert has outlier rounds, so three rounds leave their medians to one outlier.
+ */
+export function roundsOf(scenario, repeat) {
+  if (repeat <= 1) return repeat;
+  return scenario === 'scale' || scenario === 'enqueue'
+    ? Math.max(repeat, 5)
+    : repeat;
+}
+
 /** Upper bound on one child's run time: its caps plus generous room for set-up and checks. */
 export function runTimeoutMs(run, sizes) {
   const slack = 120_000;
