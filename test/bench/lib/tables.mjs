@@ -243,6 +243,9 @@ function drainSection(runs, targets) {
   return { title: '2. Drain', table: markdownTable(headers, rows), notes };
 }
 
+const NOTIFY_NOTE =
+  "NOTIFY counts separate notification statements; graphile-worker's add_job, and pg-boss's send on a `notify: true` queue, NOTIFY inside the insert itself (one per job, inside its transaction), which this column does not see.";
+
 // ---------------------------------------------------------------- scenario 3
 function latencySection(runs, targets) {
   const headers = [
@@ -252,11 +255,14 @@ function latencySection(runs, targets) {
     'p95 ms',
     'p99 ms',
     'max ms',
+    'claims /1k jobs',
+    'NOTIFY /1k jobs',
     'exactly once',
   ];
   const rows = runs.map((run) => {
     if (!ok(run)) return errorRow(run, headers.length);
     const l = run.result.latencyMs;
+    const s = run.result.statements;
     return [
       label(run),
       int(l.n),
@@ -264,6 +270,8 @@ function latencySection(runs, targets) {
       ms(l.p95),
       ms(l.p99),
       ms(l.max),
+      num(perThousand(s?.claim, l.n), 0),
+      num(perThousand(s?.notify, l.n), 0),
       checkCell(run),
     ];
   });
@@ -271,7 +279,7 @@ function latencySection(runs, targets) {
   const peers = good.filter(isPeer);
   const bestP50 = best(peers, (r) => r.result.latencyMs.p50, { lowest: true });
   const bestP99 = best(peers, (r) => r.result.latencyMs.p99, { lowest: true });
-  const notes = [];
+  const notes = [NOTIFY_NOTE];
   for (const variant of ['default', 'tuned']) {
     const nest = find(good, 'nest-jobs', variant);
     if (!nest) continue;
@@ -358,9 +366,7 @@ function sustainedSection(runs) {
   });
   const good = runs.filter(ok);
   const peers = good.filter(isPeer);
-  const notes = [
-    "NOTIFY counts separate notification statements; graphile-worker's add_job, and pg-boss's send on a `notify: true` queue, NOTIFY inside the insert itself (one per job, inside its transaction), which this column does not see.",
-  ];
+  const notes = [NOTIFY_NOTE];
   const bestPeer = best(
     peers.filter((r) => r.result.backlog <= r.result.offeredRate * 0.05),
     (r) => r.result.e2eMs.p99,

@@ -4,6 +4,7 @@
 // share it, as in an application that enqueues and works). A run is capped in time: a system
 // that polls every 2 s gets fewer samples, and the table says how many.
 import { ledger } from '../child/ledger.mjs';
+import { startRecording, stopRecording } from '../child/query-probe.mjs';
 import { settledState, verifyExactlyOnce } from '../child/verify.mjs';
 import { sleep, summarize, waitFor } from '../lib/stats.mjs';
 
@@ -52,12 +53,16 @@ export async function run({ adapter, sizes }) {
     }
     if (seq >= WARM_UP_JOBS)
       samples.push(ledger.startedAt[seq] - ledger.returnedAt[seq]);
-    if (seq === WARM_UP_JOBS - 1)
+    if (seq === WARM_UP_JOBS - 1) {
       capAt = performance.now() + sizes.latencyCapSeconds * 1000;
+      startRecording();
+    }
     await sleep(sizes.latencySpacingMs + Math.random() * 5); // jitter: no lock-step with poll timers
   }
   // Whatever is still queued gets a chance to run before the check.
   await waitFor(() => ledger.handled >= enqueued, { timeoutMs: 5_000 });
+  // What each idle enqueue costs in statements (claims, NOTIFY), over the measured jobs.
+  const statements = stopRecording();
   await adapter.stopWorker();
   const verify = verifyExactlyOnce(await settledState(adapter), {
     expected: enqueued,
@@ -68,6 +73,7 @@ export async function run({ adapter, sizes }) {
     beforeReturn: samples.filter((ms) => ms < 0).length,
     enqueued,
     timeouts,
+    statements,
     verify,
   };
 }
