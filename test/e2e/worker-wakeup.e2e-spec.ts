@@ -130,6 +130,14 @@ describe('worker: wake-ups and reconnection', () => {
    */
   const quiet = (app: WorkerApp) => waitForQuietWorker(db, app);
 
+  /** Enqueues `count` instant 'wake.ping' jobs in one call. */
+  const enqueuePings = (jobs: JobsService, count: number) =>
+    jobs.enqueueMany(
+      WakeHandlers,
+      'ping',
+      Array.from({ length: count }, () => ({})),
+    );
+
   /**
    * An enqueue-only app: its enqueues reach the worker only through NOTIFY (an enqueue in
    * the worker's own process wakes it directly).
@@ -145,11 +153,7 @@ describe('worker: wake-ups and reconnection', () => {
     const id = await jobs.enqueue(WakeHandlers, 'ping', {});
     await completesWithoutPolling(id);
     // Again, once idle after a run, and for a batch.
-    const batch = await jobs.enqueueMany(
-      WakeHandlers,
-      'ping',
-      Array.from({ length: 5 }, () => ({})),
-    );
+    const batch = await enqueuePings(jobs, 5);
     for (const batchId of batch) await completesWithoutPolling(batchId);
     expect(new Set(runs.ids)).toEqual(new Set([id, ...batch]));
     await apps.close(app);
@@ -339,20 +343,12 @@ describe('worker: wake-ups and reconnection', () => {
       await completesWithoutPolling(id);
       // Fewer than the free slots: a claim that comes back short saw every due job. (One
       // that comes back full may have left some, so a batch of exactly 4 would notify.)
-      const batch = await jobs.enqueueMany(
-        WakeHandlers,
-        'ping',
-        Array.from({ length: 3 }, () => ({})),
-      );
+      const batch = await enqueuePings(jobs, 3);
       for (const batchId of batch) await completesWithoutPolling(batchId);
       expect(await watcher.sentBefore()).toEqual([]);
       expect(new Set(runs.ids)).toEqual(new Set([id, ...batch]));
       // More due jobs than free slots: the worker cannot take them all, so it notifies.
-      const many = await jobs.enqueueMany(
-        WakeHandlers,
-        'ping',
-        Array.from({ length: 5 }, () => ({})),
-      );
+      const many = await enqueuePings(jobs, 5);
       for (const manyId of many) await completesWithoutPolling(manyId);
       expect(await watcher.sentBefore()).toEqual(['wake']);
     } finally {
