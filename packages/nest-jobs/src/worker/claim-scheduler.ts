@@ -71,16 +71,12 @@ export class ClaimScheduler {
   claimNew(queue: string, count: number): Promise<boolean> | null {
     if (this.stopped) return null;
     this.due.add(queue);
-    const limit = Math.min(
-      this.limits.batchSize,
-      this.hooks.freeSlots(),
-      this.hooks.freeSlotsIn(queue),
-    );
-    if (
-      this.inFlight > 0 ||
-      this.backlogged.has(queue) ||
-      limit < Math.max(count, 1)
-    ) {
+    // With nothing in flight no slot is reserved: limitFor is what the free slots allow.
+    const limit =
+      this.inFlight === 0 && !this.backlogged.has(queue)
+        ? this.limitFor(queue)
+        : 0;
+    if (limit < Math.max(count, 1)) {
       this.pump();
       return null;
     }
