@@ -58,6 +58,17 @@ class WakeHandlers {
   }
 }
 
+/** A second queue of the same worker, for what a notification of the first one claims. */
+@Injectable()
+class SideQueueHandlers {
+  constructor(@Inject(Runs) private readonly runs: Runs) {}
+
+  @Job({ name: 'wake.side', queue: 'wake-side' })
+  async side(_payload: object, ctx: JobContext) {
+    this.runs.ids.push(ctx.id);
+  }
+}
+
 /**
  * Far below the poll interval (and the recovery interval, whose sweeps also wake the
  * worker): a job that completes within it was claimed because of a NOTIFY.
@@ -156,6 +167,35 @@ describe('worker: wake-ups and reconnection', () => {
     const batch = await enqueuePings(jobs, 5);
     for (const batchId of batch) await completesWithoutPolling(batchId);
     expect(new Set(runs.ids)).toEqual(new Set([id, ...batch]));
+    await apps.close(app);
+  });
+
+  it('a NOTIFY claims from the queue it names, not from every queue of the worker', async () => {
+    const runs = new Runs();
+    const app = await apps.start({
+      providers: [
+        WakeHandlers,
+        SideQueueHandlers,
+        { provide: Runs, useValue: runs },
+      ],
+      jobs: {
+        worker: { pollIntervalMs: 60_000, recoveryIntervalMs: 60_000 },
+      },
+    });
+    await quiet(app);
+    // A due job of the other queue that no NOTIFY announced.
+    const [{ id: sideId }] = await db.query<{ id: string }>(
+      `INSERT INTO nest_jobs (queue, job_type, payload)
+       VALUES ('wake-side', 'wake.side', '{}') RETURNING id`,
+    );
+    const id = await (await producer()).enqueue(WakeHandlers, 'ping', {});
+    await completesWithoutPolling(id);
+    await quiet(app);
+    expect((await jobRow(db, sideId))?.status).toBe('pending');
+    // Its own queue's notification wakes it.
+    await db.query(`SELECT pg_notify('nest_jobs', 'wake-side')`);
+    await completesWithoutPolling(sideId);
+    expect(runs.ids).toEqual([id, sideId]);
     await apps.close(app);
   });
 

@@ -54,10 +54,14 @@ export class ClaimScheduler {
     private readonly hooks: ClaimHooks,
   ) {}
 
-  /** Something may be due on any queue: claim from each as slots allow. */
-  wake(): void {
+  /**
+   * Something may be due on `queues` (by default every queue: a poll, a retry timer, rescued
+   * leases): claim from each as slots allow. A notification names its queue, and waking only
+   * that one spares the other queues an empty claim each.
+   */
+  wake(queues: readonly string[] = this.queues): void {
     if (this.stopped) return;
-    for (const queue of this.queues) this.due.add(queue);
+    for (const queue of queues) this.due.add(queue);
     this.pump();
   }
 

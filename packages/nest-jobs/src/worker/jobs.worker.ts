@@ -289,8 +289,10 @@ export class JobsWorker
     });
   }
 
+  /** A NOTIFY names the queue of the jobs it announces: only that queue is claimed from. */
   private onNotification(queue: string): void {
-    if (this.queues.includes(queue)) this.wake();
+    if (this.stopping || !this.started || !this.queues.includes(queue)) return;
+    this.claims?.wake([queue]);
   }
 
   private schedulePoll(): void {
