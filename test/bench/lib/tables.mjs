@@ -12,6 +12,24 @@ const ratio = (a, b) =>
     ? `${(a / b).toFixed(2)}×`
     : 'n/a';
 
+/**
+ * The ratio of `a` to `b` in each round (every configuration runs once per round, in turn, so
+ * the i-th repetitions of two configurations ran minutes apart on the same machine): the
+ * spread shows how much of a ratio of medians is drift of the machine between rounds.
+ * `values` picks a run's per-round figures; '' with fewer than two rounds.
+ */
+function perRound(a, b, values = (run) => run.repeats) {
+  const xs = a && b ? values(a) ?? [] : [];
+  const ys = a && b ? values(b) ?? [] : [];
+  const ratios = [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i += 1)
+    if (Number.isFinite(xs[i]) && Number.isFinite(ys[i]) && ys[i] > 0)
+      ratios.push(xs[i] / ys[i]);
+  if (ratios.length < 2) return '';
+  return `; per round ${ratios.map((x) => x.toFixed(2)).join(', ')}`;
+}
+const bulkRepeats = (run) => run.partRepeats?.bulk;
+
 function markdownTable(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [
@@ -133,7 +151,7 @@ function enqueueSection(runs, targets) {
         target(
           'Single enqueue vs raw insert',
           '≥ 0.9×',
-          `${s.toFixed(2)}×`,
+          `${s.toFixed(2)}×${perRound(nest, raw)}`,
           s >= 0.9,
         ),
       );
@@ -141,7 +159,7 @@ function enqueueSection(runs, targets) {
         target(
           'Bulk enqueue vs raw bulk insert',
           '≥ 0.9×',
-          `${b.toFixed(2)}×`,
+          `${b.toFixed(2)}×${perRound(nest, raw, bulkRepeats)}`,
           b >= 0.9,
         ),
       );
@@ -207,7 +225,7 @@ function drainSection(runs, targets) {
         target(
           'Drain, recommended settings, vs best peer',
           '≥ 1.25×',
-          `${x.toFixed(2)}× (${label(bestPeer)})`,
+          `${x.toFixed(2)}× (${label(bestPeer)}${perRound(tuned, bestPeer)})`,
           x >= 1.25,
         ),
       );
@@ -218,7 +236,7 @@ function drainSection(runs, targets) {
         target(
           'Drain, recommended settings, vs raw SQL',
           '≥ 0.9×',
-          `${x.toFixed(2)}×`,
+          `${x.toFixed(2)}×${perRound(tuned, raw)}`,
           x >= 0.9,
         ),
       );
@@ -234,7 +252,7 @@ function drainSection(runs, targets) {
         target(
           'Drain, nest-jobs defaults vs graphile-worker defaults',
           '≥ 3×',
-          `${x.toFixed(2)}×`,
+          `${x.toFixed(2)}×${perRound(defaults, gwDefaults)}`,
           x >= 3,
         ),
       );
@@ -435,7 +453,7 @@ function scaleSection(runs, targets) {
         target(
           `Scale: drain with ${int(large.result.rows)} rows vs ${int(small.result.rows)}`,
           '≥ 0.8× (≤ 20% loss)',
-          `${kept.toFixed(2)}×`,
+          `${kept.toFixed(2)}×${perRound(large, small)}`,
           kept >= 0.8,
         ),
       );
