@@ -397,6 +397,29 @@ describe('worker: wake-ups and reconnection', () => {
     await apps.close(app);
   });
 
+  it('concurrent enqueues of its own process, arriving while its claim is out, are taken by the next claim without NOTIFY', async () => {
+    const runs = new Runs();
+    const app = await start(runs, { concurrency: 100 });
+    await quiet(app);
+    const watcher = await channelWatcher(db);
+    try {
+      const jobs = app.get(JobsService);
+      // Like request handlers: one job per call, all at once. The first committed goes out
+      // in a claim at once; the others commit while it is out and wait for the next one.
+      const ids = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          jobs.enqueue(WakeHandlers, 'ping', {}),
+        ),
+      );
+      for (const id of ids) await completesWithoutPolling(id);
+      expect(await watcher.sentBefore()).toEqual([]);
+      expect(new Set(runs.ids)).toEqual(new Set(ids));
+    } finally {
+      await watcher.end();
+    }
+    await apps.close(app);
+  });
+
   it('a worker without a free slot lets the NOTIFY wake another instance for its enqueue', async () => {
     const busyRuns = new Runs();
     const busy = await start(busyRuns, { concurrency: 1 });

@@ -39,6 +39,14 @@ export class ClaimScheduler {
   private readonly due = new Set<string>();
   /** Queues whose last claim came back full. */
   private readonly backlogged = new Set<string>();
+  /**
+   * Local enqueues waiting, per queue, for the next claim of their queue: sent after their
+   * commit, it sees their jobs, and each is told whether it came back short.
+   */
+  private readonly waitingForClaim = new Map<
+    string,
+    ((short: boolean) => void)[]
+  >();
   private readonly inFlightPerQueue = new Map<string, number>();
   private readonly reservedPerQueue = new Map<string, number>();
   private inFlight = 0;
@@ -66,25 +74,41 @@ export class ClaimScheduler {
   }
 
   /**
-   * `count` due jobs of `queue` were just committed by this process. When this worker can
-   * take them all in one claim sent now (nothing in flight, no backlog ahead of them, free
-   * slots for all), sends it and returns whether it came back short of its limit: then it
-   * saw every due job of the queue, these included, and no other worker needs to hear of
-   * them. Returns null, having only marked the queue due, when it cannot.
+   * `count` due jobs of `queue` were just committed by this process. Resolves whether this
+   * worker's next claim of the queue, sent from now on (so after their commit), came back
+   * short of its limit: then it saw every due job of the queue, these included, and no
+   * other worker needs to hear of them. Returns null, having only marked the queue due,
+   * when this worker cannot promise to take them soon: it is stopping, the queue has a
+   * backlog ahead of them (other workers should help), or one claim, or its free slots,
+   * cannot hold `count` jobs.
+   *
+   * With nothing in flight the claim is sent now. With a claim out, the next one goes when
+   * it returns; concurrent requests whose enqueues share one insert, or follow each other
+   * while a claim is out, then cost no NOTIFY while this worker keeps up.
    */
   claimNew(queue: string, count: number): Promise<boolean> | null {
     if (this.stopped) return null;
     this.due.add(queue);
-    // With nothing in flight no slot is reserved: limitFor is what the free slots allow.
-    const limit =
-      this.inFlight === 0 && !this.backlogged.has(queue)
-        ? this.limitFor(queue)
-        : 0;
-    if (limit < Math.max(count, 1)) {
+    const needed = Math.max(count, 1);
+    // Free slots, not counting those promised to claims in flight: a claim out usually
+    // comes back short and frees its promise (if it comes back full, see claimed()).
+    if (
+      this.backlogged.has(queue) ||
+      this.limits.batchSize < needed ||
+      Math.min(this.hooks.freeSlots(), this.hooks.freeSlotsIn(queue)) < needed
+    ) {
       this.pump();
       return null;
     }
-    return this.send(queue, limit);
+    // With nothing in flight no slot is reserved: limitFor is what the free slots allow.
+    if (this.inFlight === 0) return this.send(queue, this.limitFor(queue));
+    const short = new Promise<boolean>((resolve) => {
+      const waiting = this.waitingForClaim.get(queue);
+      if (waiting) waiting.push(resolve);
+      else this.waitingForClaim.set(queue, [resolve]);
+    });
+    this.pump();
+    return short;
   }
 
   /**
@@ -100,6 +124,9 @@ export class ClaimScheduler {
   /** Sends no more claims; resolves when the claims in flight have returned (and started their jobs). */
   stop(): Promise<void> {
     this.stopped = true;
+    // No claim will see their jobs: other workers must hear of them.
+    for (const queue of [...this.waitingForClaim.keys()])
+      this.answerWaiting(queue, false);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
@@ -116,18 +143,32 @@ export class ClaimScheduler {
         if (limit <= 0) break;
         void this.send(queue, limit);
       }
+      // Nothing sent and no claim out to come back and try again: no free slot for it now.
+      if ((this.inFlightPerQueue.get(queue) ?? 0) === 0)
+        this.answerWaiting(queue, false);
     }
+  }
+
+  /** Slots free for `queue` now, less those promised to claims in flight. */
+  private roomIn(queue: string): number {
+    return Math.min(
+      this.hooks.freeSlots() - this.reserved,
+      this.hooks.freeSlotsIn(queue) - (this.reservedPerQueue.get(queue) ?? 0),
+    );
+  }
+
+  private answerWaiting(queue: string, short: boolean): void {
+    const waiting = this.waitingForClaim.get(queue);
+    if (!waiting) return;
+    this.waitingForClaim.delete(queue);
+    for (const resolve of waiting) resolve(short);
   }
 
   /** How many jobs of `queue` a claim sent now may ask for (0: send none). */
   private limitFor(queue: string): number {
     const backlogged = this.backlogged.has(queue);
     if (!this.due.has(queue) && !backlogged) return 0;
-    const limit = Math.min(
-      this.limits.batchSize,
-      this.hooks.freeSlots() - this.reserved,
-      this.hooks.freeSlotsIn(queue) - (this.reservedPerQueue.get(queue) ?? 0),
-    );
+    const limit = Math.min(this.limits.batchSize, this.roomIn(queue));
     if ((this.inFlightPerQueue.get(queue) ?? 0) === 0) return limit;
     // Overlap only a full batch of a queue with a backlog.
     return backlogged && limit === this.limits.batchSize ? limit : 0;
@@ -136,6 +177,8 @@ export class ClaimScheduler {
   /** Resolves whether the claim came back short of `limit` (false if it failed). */
   private send(queue: string, limit: number): Promise<boolean> {
     this.due.delete(queue);
+    const waiting = this.waitingForClaim.get(queue);
+    this.waitingForClaim.delete(queue);
     this.inFlight += 1;
     this.reserved += limit;
     this.inFlightPerQueue.set(
@@ -148,10 +191,13 @@ export class ClaimScheduler {
     );
     return this.hooks.claim(queue, limit).then(
       (rows) => {
+        const short = rows.length < limit;
+        if (waiting) for (const resolve of waiting) resolve(short);
         this.claimed(queue, limit, rows);
-        return rows.length < limit;
+        return short;
       },
       (error: unknown) => {
+        if (waiting) for (const resolve of waiting) resolve(false);
         this.claimFailed(queue, limit, error);
         return false;
       },
@@ -174,8 +220,11 @@ export class ClaimScheduler {
     this.hooks.onClaimSucceeded();
     // Started even when stopping: they are claimed, and the drain waits for them.
     for (const row of rows) this.hooks.start(row);
-    if (rows.length === limit) this.backlogged.add(queue);
-    else this.backlogged.delete(queue);
+    if (rows.length === limit) {
+      this.backlogged.add(queue);
+      // A backlog ahead of the enqueues waiting for the next claim: other workers should help.
+      this.answerWaiting(queue, false);
+    } else this.backlogged.delete(queue);
     if (this.settleIfStopped()) return;
     // A wake-up that came while this claim was out, or a backlog: claim again, at once if a
     // full batch fits, else after the handlers just started that finish at once are done.
@@ -185,8 +234,10 @@ export class ClaimScheduler {
 
   private claimFailed(queue: string, limit: number, error: unknown): void {
     this.release(queue, limit);
-    // No retry loop against a database that is down: the next poll or wake-up retries.
+    // No retry loop against a database that is down: the next poll or wake-up retries, and
+    // enqueues waiting for the next claim tell other workers instead.
     this.backlogged.delete(queue);
+    this.answerWaiting(queue, false);
     this.hooks.onClaimFailed(error);
     this.settleIfStopped();
   }
