@@ -4,8 +4,8 @@ import { describeError } from './utils/describe-error.js';
 
 /**
  * Answers a local enqueue of `count` due jobs of `queue`: null when this process's worker
- * does not take them now, else whether its claim, sent now, took them (it came back short
- * of its limit, so it saw every due job of the queue).
+ * cannot promise to take them, else whether its next claim of the queue, sent after their
+ * commit, took them (it came back short of its limit, so it saw every due job of the queue).
  */
 export type LocalTaker = (
   queue: string,
@@ -20,10 +20,11 @@ export type LocalTaker = (
  * (shared design: postgres-facts.md). A lost notification only costs latency: workers poll.
  *
  * A worker in the same process hears of due jobs first (`onEnqueued`), without the NOTIFY
- * round trip and its delivery. When it takes them all, no NOTIFY is sent: at idle that is
- * two statements saved per enqueue (the notify, and the empty claim our own worker would
- * send on hearing it). When it cannot (busy, full, or its claim found more jobs than it
- * could take), the NOTIFY goes out so that other instances help.
+ * round trip and its delivery. When its next claim takes them all, no NOTIFY is sent: at
+ * idle that is two statements saved per enqueue (the notify, and the empty claim our own
+ * worker would send on hearing it), and under load a process that keeps up with its own
+ * enqueues sends none. When it cannot (no free slot, a backlog, or its claim found more
+ * jobs than it could take), the NOTIFY goes out so that other instances help.
  */
 export class EnqueueNotifier {
   private readonly logger = new Logger(EnqueueNotifier.name);
