@@ -19,8 +19,8 @@ const ratio = (a, b) =>
  * `values` picks a run's per-round figures; '' with fewer than two rounds.
  */
 function perRound(a, b, values = (run) => run.repeats) {
-  const xs = a && b ? (values(a) ?? []) : [];
-  const ys = a && b ? (values(b) ?? []) : [];
+  const xs = values(a) ?? [];
+  const ys = values(b) ?? [];
   const ratios = [];
   for (let i = 0; i < Math.min(xs.length, ys.length); i += 1)
     if (Number.isFinite(xs[i]) && Number.isFinite(ys[i]) && ys[i] > 0)

@@ -157,11 +157,15 @@ export class ClaimScheduler {
     );
   }
 
-  private answerWaiting(queue: string, short: boolean): void {
-    const waiting = this.waitingForClaim.get(queue);
-    if (!waiting) return;
+  /** The enqueues waiting for the next claim of `queue`, no longer waiting. */
+  private takeWaiting(queue: string): ((short: boolean) => void)[] {
+    const waiting = this.waitingForClaim.get(queue) ?? [];
     this.waitingForClaim.delete(queue);
-    for (const resolve of waiting) resolve(short);
+    return waiting;
+  }
+
+  private answerWaiting(queue: string, short: boolean): void {
+    for (const resolve of this.takeWaiting(queue)) resolve(short);
   }
 
   /** How many jobs of `queue` a claim sent now may ask for (0: send none). */
@@ -177,8 +181,7 @@ export class ClaimScheduler {
   /** Resolves whether the claim came back short of `limit` (false if it failed). */
   private send(queue: string, limit: number): Promise<boolean> {
     this.due.delete(queue);
-    const waiting = this.waitingForClaim.get(queue);
-    this.waitingForClaim.delete(queue);
+    const waiting = this.takeWaiting(queue);
     this.inFlight += 1;
     this.reserved += limit;
     this.inFlightPerQueue.set(
@@ -192,12 +195,12 @@ export class ClaimScheduler {
     return this.hooks.claim(queue, limit).then(
       (rows) => {
         const short = rows.length < limit;
-        if (waiting) for (const resolve of waiting) resolve(short);
+        for (const resolve of waiting) resolve(short);
         this.claimed(queue, limit, rows);
         return short;
       },
       (error: unknown) => {
-        if (waiting) for (const resolve of waiting) resolve(false);
+        for (const resolve of waiting) resolve(false);
         this.claimFailed(queue, limit, error);
         return false;
       },

@@ -291,8 +291,7 @@ export class JobsWorker
 
   /** A NOTIFY names the queue of the jobs it announces: only that queue is claimed from. */
   private onNotification(queue: string): void {
-    if (this.stopping || !this.started || !this.queues.includes(queue)) return;
-    this.claims?.wake([queue]);
+    if (this.queues.includes(queue)) this.wake([queue]);
   }
 
   private schedulePoll(): void {
@@ -303,10 +302,10 @@ export class JobsWorker
     }, this.options.pollIntervalMs);
   }
 
-  /** Something may be due: the scheduler claims as slots allow. */
-  private wake(): void {
+  /** Something may be due on `queues` (default: all): the scheduler claims as slots allow. */
+  private wake(queues?: readonly string[]): void {
     if (this.stopping || !this.started) return;
-    this.claims?.wake();
+    this.claims?.wake(queues);
   }
 
   /**
