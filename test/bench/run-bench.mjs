@@ -146,13 +146,15 @@ async function main() {
     );
     entry.result = ranked[Math.floor((ranked.length - 1) / 2)];
     entry.repeats = attempts[index].map((a) => primaryMetric(run.scenario, a));
-    for (const { part, metric } of separatelyRankedParts(run.scenario)) {
+    for (const { part, metric, figure, take } of separatelyRankedParts(
+      run.scenario,
+    )) {
       const byPart = [...attempts[index]].sort((a, b) => metric(a) - metric(b));
       const median = byPart[Math.floor((byPart.length - 1) / 2)];
-      entry.result = { ...entry.result, [part]: median[part] };
+      entry.result = take(entry.result, median);
       entry.partRepeats = {
         ...entry.partRepeats,
-        [part]: attempts[index].map(metric),
+        [part]: attempts[index].map(figure),
       };
     }
     const violated = attempts[index].find((a) => !a.verify.ok);
