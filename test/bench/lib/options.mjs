@@ -12,7 +12,7 @@ const USAGE = `Usage: npm run bench -- [flags]   (or: node run-bench.mjs [flags]
   --large N               rows in the table for the large case of the scale scenario (default 1000000)
   --no-large              skip the large case of the scale scenario
   --rate N                offered rate of the sustained scenario, jobs/s
-  --repeat N              run every measurement N times (enqueue and scale at least 5) and report the median (for a shared machine)
+  --repeat N              run every measurement N times (enqueue, drain and scale at least 5) and report the median (for a shared machine)
   --out PATH              markdown report (default: <repo>/docs/performance.md); --no-write to skip
   --help`;
 

@@ -34,13 +34,15 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
 }
 
 /**
- * Rounds of a scenario's runs when the benchmark is repeated. Scale and enqueue get at least
- * five: a scale window is only about ten claims of the tuned batch (0.3 s here), and the
- * raw bulk insert has outlier rounds, so three rounds leave their medians to one outlier.
+ * Rounds of a scenario's runs when the benchmark is repeated. Enqueue, drain and scale get at
+ * least five: a scale window is only about ten claims of the tuned batch (0.3 s here), the raw
+ * bulk insert has outlier rounds, and the raw queue's drain ran anywhere from 65,000 to 108,000
+ * jobs/s between rounds of one run, so three rounds leave their medians to one outlier. A drain
+ * round is short (seconds per system, but for the capped ones), so the extra rounds are cheap.
  */
 export function roundsOf(scenario, repeat) {
   if (repeat <= 1) return repeat;
-  return scenario === 'scale' || scenario === 'enqueue'
+  return ['enqueue', 'drain', 'scale'].includes(scenario)
     ? Math.max(repeat, 5)
     : repeat;
 }

@@ -99,12 +99,12 @@ npm run bench                              # from the repository root: builds ne
 npm run bench -- --quick                   # smoke check with small sizes
 npm run bench -- --only drain,latency --systems nest-jobs,raw-sql
 npm run bench -- --only scale --large 300000
-npm run bench -- --repeat 3                # median of 3 rounds (5 for enqueue and scale), when others share the machine
+npm run bench -- --repeat 3                # median of 3 rounds (5 for enqueue, drain and scale), when others share the machine
 \`\`\`
 Flags: \`--quick\`, \`--only <scenario,...>\`, \`--systems <system,...>\`, \`--jobs N\` (drain size), \`--large N\` / \`--no-large\` (scale), \`--rate N\` (sustained), \`--repeat N\`, \`--out PATH\`, \`--no-write\`.
 The benchmark is not part of \`npm test\` (jest ignores test/bench).
 
-Sizes of this run${options.repeat > 1 ? ` (each row is the median of ${options.repeat} repetitions, ${roundsOf('scale', options.repeat)} for enqueue and scale, ranked by the scenario's main figure: single-enqueue rate, drain rate, latency p50, completed rate, scale drain rate; bulk enqueue and the latency p95, p99 and max are each ranked on their own; a target's verdict is the ratio of those medians, and the ratio within each round is listed after it, since the machine's speed can drift between rounds)` : ''}:
+Sizes of this run${options.repeat > 1 ? ` (each row is the median of ${options.repeat} repetitions, ${roundsOf('scale', options.repeat)} for enqueue, drain and scale, ranked by the scenario's main figure: single-enqueue rate, drain rate, latency p50, completed rate, scale drain rate; bulk enqueue and the latency p95, p99 and max are each ranked on their own; a target's verdict is the ratio of those medians, and the ratio within each round is listed after it, since the machine's speed can drift between rounds)` : ''}:
 ${sizesList(options.sizes, options.includeLarge)}
 
 ## Targets (issue 6)
