@@ -21,10 +21,12 @@ const FULL = {
   enqueueCallers: 32,
   enqueueBulkTotal: 200_000, // ~1 s for nest-jobs and raw SQL: shorter runs were too noisy to compare
   enqueueBulkBatch: 1_000,
-  // 100,000: at 60,000-90,000 jobs/s a 20,000-job drain lasts 0.25-0.3 s, where the 10 ms end
-  // poll, JIT warm-up and fresh backends' first page touches weigh: the same two systems
-  // measured 0.81-0.94x apart across runs at 20,000 jobs, 0.88-0.89x at 100,000.
-  drainJobs: 100_000,
+  // 300,000: a drain must last seconds, not a blink, or the end poll, JIT warm-up, fresh
+  // backends' first page touches and a neighbour's burst decide it. The same two systems
+  // measured 0.81-0.94x apart across runs at 20,000 jobs, 0.88-0.89x at 100,000; on a machine
+  // that drains 100,000 jobs in 1.2-1.8 s, five rounds put nest-jobs at 0.92-1.55x
+  // graphile-worker tuned at 100,000 jobs and 1.70-1.97x at 300,000 (3-8 s per drain).
+  drainJobs: 300_000,
   drainCapSeconds: 20,
   latencyJobs: 300,
   latencySpacingMs: 10,
