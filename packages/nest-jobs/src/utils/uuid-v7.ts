@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
  * different leaf page for nearly every row once the table is large).
  *
  * Within one millisecond the ids of a process count up (RFC 9562, 6.2, method 2: the low
- * 48 bits are a counter seeded at random with its top bit clear, so it cannot overflow; the
+ * 48 bits are a counter seeded at random with its top bit clear: room for 2^47 ids; the
  * other 26 random bits stay those of the millisecond). Strictly increasing keys are what
  * PostgreSQL's B-tree appends fastest: each insert goes to the cached rightmost leaf without a
  * descent, and a full rightmost leaf splits 90/10 rather than in half. A clock that steps back
