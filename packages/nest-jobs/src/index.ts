@@ -7,7 +7,7 @@ export {
   type JobPayload,
 } from './jobs.service.js';
 export { JobsWorker } from './worker/jobs.worker.js';
-export { Job } from './decorators/job.decorator.js';
+export { Job } from './handlers/job.decorator.js';
 export { JobStatus, parseJobStatus } from './enums/job-status.enum.js';
 export { JobEntity } from './entities/job.entity.js';
 export {
@@ -18,19 +18,19 @@ export {
   createJobsMigrations,
   type JobsMigrationClass,
 } from './sql/migrations/jobs.migrations.js';
-export { runWithTraceId, currentTraceId } from './trace-context.js';
-export type { JobContext } from './interfaces/job-context.interface.js';
-export type { JobOptions } from './interfaces/job-options.interface.js';
+export { runWithTraceId, currentTraceId } from './tracing/trace-context.js';
+export type { JobContext } from './handlers/job-context.interface.js';
+export type { JobOptions } from './handlers/job-options.interface.js';
 export type {
   EnqueueOptions,
   JobRequest,
-} from './interfaces/enqueue-options.interface.js';
+} from './enqueue/enqueue-options.interface.js';
 export type {
   JobsModuleOptions,
   JobsRetentionOptions,
   JobsWorkerOptions,
-} from './interfaces/jobs-module-options.interface.js';
-export type { RetryPolicy } from './interfaces/retry-policy.interface.js';
+} from './jobs-module-options.interface.js';
+export type { RetryPolicy } from './retry/retry-policy.interface.js';
 export { JobsError } from './errors/jobs.error.js';
 export { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 export { InvalidPayloadError } from './errors/invalid-payload.error.js';

@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { getJobMetadata } from './decorators/job.decorator.js';
+import { getJobMetadata } from './handlers/job.decorator.js';
 import { JobDefinitionError } from './errors/job-definition.error.js';
-import type { JobContext } from './interfaces/job-context.interface.js';
-import { defineJob } from './job-definition.js';
-import { JobHandlerRegistry } from './job-handler.registry.js';
+import type { JobContext } from './handlers/job-context.interface.js';
+import { defineJob } from './handlers/job-definition.js';
+import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
 
 /** Collects `@Job()` methods of every provider at module init and registers them. */
 @Injectable()

@@ -2,7 +2,7 @@ import { ConfigurableModuleBuilder, type InjectionToken } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JOBS_DATA_SOURCE, JOBS_MODULE_OPTIONS } from './jobs.constants.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
-import type { JobsModuleOptions } from './interfaces/jobs-module-options.interface.js';
+import type { JobsModuleOptions } from './jobs-module-options.interface.js';
 
 /** Options of the module definition itself (not passed to the options factory). */
 export interface JobsModuleExtras {

@@ -6,10 +6,10 @@ import {
   JOBS_MODULE_OPTIONS,
   JOBS_RESOLVED_OPTIONS,
 } from './jobs.constants.js';
-import { EnqueueNotifier } from './enqueue-notifier.js';
-import type { JobsModuleOptions } from './interfaces/jobs-module-options.interface.js';
-import { JobHandlerRegistry } from './job-handler.registry.js';
-import { prepareJobsTable } from './jobs-table.initializer.js';
+import { EnqueueNotifier } from './notifications/enqueue-notifier.js';
+import type { JobsModuleOptions } from './jobs-module-options.interface.js';
+import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
+import { prepareJobsTable } from './sql/migrations/prepare-jobs-table.js';
 import {
   ConfigurableModuleClass,
   OPTIONS_TYPE,
@@ -22,7 +22,7 @@ import {
 import { JobsService } from './jobs.service.js';
 import { describeJobsTable } from './sql/jobs-table.js';
 import { JobsRepository } from './sql/jobs.repository.js';
-import { guardPoolConnectionErrors } from './sql/data-source-pool-guard.js';
+import { guardPoolConnectionErrors } from './connections/data-source-pool-guard.js';
 import { JobsWorker } from './worker/jobs.worker.js';
 
 /**

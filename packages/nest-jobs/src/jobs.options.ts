@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULTS } from './jobs.constants.js';
-import type { JobsModuleOptions } from './interfaces/jobs-module-options.interface.js';
-import type { ResolvedRetryPolicy } from './interfaces/retry-policy.interface.js';
-import { checkRetryPolicy, mergeRetryPolicies } from './retry-policy.js';
+import type { JobsModuleOptions } from './jobs-module-options.interface.js';
+import type { ResolvedRetryPolicy } from './retry/retry-policy.interface.js';
+import { checkRetryPolicy, mergeRetryPolicies } from './retry/retry-policy.js';
 import {
   checkBoolean,
   checkFunction,

@@ -1,14 +1,14 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
-import { getJobMetadata } from './decorators/job.decorator.js';
-import { EnqueueNotifier } from './enqueue-notifier.js';
+import { getJobMetadata } from './handlers/job.decorator.js';
+import { EnqueueNotifier } from './notifications/enqueue-notifier.js';
 import {
   prepareJob,
   prepareRow,
   prepareTemplate,
   type PreparedJob,
-} from './enqueue-request.js';
+} from './enqueue/prepare-job.js';
 import { EnqueueFailedError } from './errors/enqueue-failed.error.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 import { JobDefinitionError } from './errors/job-definition.error.js';
@@ -16,11 +16,11 @@ import { UnknownJobError } from './errors/unknown-job.error.js';
 import type {
   EnqueueOptions,
   JobRequest,
-} from './interfaces/enqueue-options.interface.js';
-import { defineJob, type JobDefinition } from './job-definition.js';
-import { JobHandlerRegistry } from './job-handler.registry.js';
+} from './enqueue/enqueue-options.interface.js';
+import { defineJob, type JobDefinition } from './handlers/job-definition.js';
+import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
-import { PooledInsertQueue } from './pooled-insert-queue.js';
+import { PooledInsertQueue } from './enqueue/pooled-insert-queue.js';
 import { JobsRepository } from './sql/jobs.repository.js';
 import { checkName } from './utils/option-checks.js';
 

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { dataSourcePools } from './data-source-pools.js';
+import { dataSourcePools } from '../connections/data-source-pools.js';
 import type { JobsTable } from './jobs-table.js';
 import {
   buildJobsQueries,

@@ -5,10 +5,10 @@ import {
   NoHandlerError,
   PayloadDecodeError,
 } from '../errors/job-failure.errors.js';
-import type { JobContext } from '../interfaces/job-context.interface.js';
-import type { RegisteredJob } from '../job-handler.registry.js';
-import { runWithTraceId } from '../trace-context.js';
-import type { RunningJob } from './running-job.js';
+import type { JobContext } from '../handlers/job-context.interface.js';
+import type { RegisteredJob } from '../handlers/job-handler.registry.js';
+import { runWithTraceId } from '../tracing/trace-context.js';
+import type { HeldAttempt } from './held-attempt.js';
 import { HandlerTimeouts, TimeoutEntry } from './handler-timeouts.js';
 import { describeError } from '../utils/describe-error.js';
 
@@ -23,7 +23,7 @@ export type AttemptOutcome =
 
 /** Receives the outcome of an attempt, once. */
 export type AttemptSettled = (
-  job: RunningJob,
+  job: HeldAttempt,
   handler: RegisteredJob | undefined,
   outcome: AttemptOutcome,
 ) => void;
@@ -46,7 +46,7 @@ export class JobExecutor {
     private readonly settled: AttemptSettled,
   ) {}
 
-  run(job: RunningJob, handler: RegisteredJob | undefined): void {
+  run(job: HeldAttempt, handler: RegisteredJob | undefined): void {
     if (!handler) {
       this.settled(job, handler, {
         kind: 'failed',
@@ -131,7 +131,7 @@ export class JobExecutor {
 class Attempt extends TimeoutEntry {
   settled = false;
   constructor(
-    readonly job: RunningJob,
+    readonly job: HeldAttempt,
     readonly handler: RegisteredJob,
   ) {
     super();
@@ -166,7 +166,7 @@ class HandlerContext implements JobContext {
   private jobLogger: JobLogger | undefined;
   private created: Date | undefined;
 
-  constructor(private readonly job: RunningJob) {
+  constructor(private readonly job: HeldAttempt) {
     const { row } = job;
     this.id = row.id;
     this.name = row.jobType;

@@ -10,32 +10,32 @@ import {
 import type { DataSource } from 'typeorm';
 import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from '../jobs.constants.js';
 import { WorkerShutdownError } from '../errors/job-failure.errors.js';
-import { effectiveRetryPolicy } from '../job-definition.js';
+import { effectiveRetryPolicy } from '../handlers/job-definition.js';
 import {
   JobHandlerRegistry,
   type RegisteredJob,
-} from '../job-handler.registry.js';
+} from '../handlers/job-handler.registry.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
-import type { RetryPolicy } from '../interfaces/retry-policy.interface.js';
+import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 import {
   JobsRepository,
   type ClaimedJobRow,
   type PgPool,
 } from '../sql/jobs.repository.js';
-import { retryDelayMs } from './backoff.js';
-import { formatJobError } from './format-error.js';
+import { retryDelayMs } from '../retry/backoff.js';
+import { formatJobError } from '../utils/format-error.js';
 import { ClaimScheduler } from './claim-scheduler.js';
 import { JobExecutor, type AttemptOutcome } from './job-executor.js';
-import { FinishedJobsJanitor } from './finished-jobs-janitor.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { NotificationListener } from './notification-listener.js';
-import { dedicatedConnectionConfig } from './connection-config.js';
-import { createWorkerPool } from './worker-pool.js';
+import { FinishedJobsJanitor } from '../maintenance/finished-jobs-janitor.js';
+import { LeaseKeeper } from '../maintenance/lease-keeper.js';
+import { NotificationListener } from '../notifications/notification-listener.js';
+import { dedicatedConnectionConfig } from '../connections/connection-config.js';
+import { createWorkerPool } from '../connections/worker-pool.js';
 import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
-import { RunningJob } from './running-job.js';
-import { sleep } from './sleep.js';
+import { HeldAttempt } from './held-attempt.js';
+import { sleep } from '../utils/sleep.js';
 import { describeError } from '../utils/describe-error.js';
-import { EnqueueNotifier } from '../enqueue-notifier.js';
+import { EnqueueNotifier } from '../notifications/enqueue-notifier.js';
 
 /**
  * Claims and runs jobs in this process. Starts in onApplicationBootstrap (after every
@@ -62,10 +62,10 @@ export class JobsWorker
 
   /**
    * Attempts held by this process, from claim until their outcome is written. Each
-   * RunningJob is one attempt: after a lost lease this process may claim the job again while
+   * HeldAttempt is one attempt: after a lost lease this process may claim the job again while
    * the old attempt's handler still runs, and each attempt must keep (or lose) its own lease.
    */
-  private readonly held = new Set<RunningJob>();
+  private readonly held = new Set<HeldAttempt>();
   /** Handlers running now, per queue and in all; this is what concurrency limits. */
   private readonly runningPerQueue = new Map<string, number>();
   private running = 0;
@@ -335,7 +335,7 @@ export class JobsWorker
   }
 
   private startJob(row: ClaimedJobRow): void {
-    const job = new RunningJob(row);
+    const job = new HeldAttempt(row);
     this.held.add(job);
     this.running += 1;
     this.runningPerQueue.set(
@@ -353,7 +353,7 @@ export class JobsWorker
 
   /** The executor's callback: an attempt's handler returned, threw or timed out. */
   private onAttemptSettled(
-    job: RunningJob,
+    job: HeldAttempt,
     handler: RegisteredJob | undefined,
     outcome: AttemptOutcome,
   ): void {
@@ -369,7 +369,7 @@ export class JobsWorker
   }
 
   private finishJob(
-    job: RunningJob,
+    job: HeldAttempt,
     handler: RegisteredJob | undefined,
     outcome: AttemptOutcome,
   ): void {
@@ -390,7 +390,7 @@ export class JobsWorker
   }
 
   private toWrittenOutcome(
-    job: RunningJob,
+    job: HeldAttempt,
     handler: RegisteredJob | undefined,
     outcome: AttemptOutcome,
   ): WrittenOutcome {

@@ -4,17 +4,17 @@ import type {
   FailedAttempt,
   JobsRepository,
 } from '../sql/jobs.repository.js';
-import type { RunningJob } from './running-job.js';
-import { sleep } from './sleep.js';
+import type { HeldAttempt } from './held-attempt.js';
+import { sleep } from '../utils/sleep.js';
 import { describeError } from '../utils/describe-error.js';
-import { reconnectDelayMs } from './backoff.js';
+import { reconnectDelayMs } from '../retry/backoff.js';
 
 /** The outcome of one attempt; `job` is the attempt itself (its id and attempt number). */
 export type WrittenOutcome =
-  | { readonly kind: 'completed'; readonly job: RunningJob }
+  | { readonly kind: 'completed'; readonly job: HeldAttempt }
   | {
       readonly kind: 'failed';
-      readonly job: RunningJob;
+      readonly job: HeldAttempt;
       readonly failure: FailedAttempt;
     };
 

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { JobsTableMissingError } from './errors/jobs-table-missing.error.js';
-import type { ResolvedJobsOptions } from './jobs.options.js';
-import { createJobsMigrations } from './sql/migrations/jobs.migrations.js';
-import type { JobsRepository } from './sql/jobs.repository.js';
+import { JobsTableMissingError } from '../../errors/jobs-table-missing.error.js';
+import type { ResolvedJobsOptions } from '../../jobs.options.js';
+import { createJobsMigrations } from './jobs.migrations.js';
+import type { JobsRepository } from '../jobs.repository.js';
 
 /**
  * Runs at start-up, before anything can enqueue: applies the library's migrations when

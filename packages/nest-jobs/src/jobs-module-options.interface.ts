@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { RetryPolicy } from './retry-policy.interface.js';
+import type { RetryPolicy } from './retry/retry-policy.interface.js';
 
 /** Options of the worker that claims and runs jobs in this process. */
 export interface JobsWorkerOptions {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { JOB_METADATA } from '../jobs.constants.js';
-import type { JobContext } from '../interfaces/job-context.interface.js';
-import type { JobOptions } from '../interfaces/job-options.interface.js';
+import type { JobContext } from './job-context.interface.js';
+import type { JobOptions } from './job-options.interface.js';
 
 /** What `@Job()` records on the method; validated later, at start-up, by the explorer. */
 export interface JobMetadata {

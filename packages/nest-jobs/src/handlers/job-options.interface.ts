@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './retry-policy.interface.js';
+import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 
 /** Options of the `@Job()` decorator. Every field is optional. */
 export interface JobOptions {

@@ -4,7 +4,7 @@ import type { ClaimedJobRow } from '../sql/jobs.repository.js';
  * One claimed attempt held by this process, from claim until its outcome is written (or
  * it is released). The worker renews the lease of every held attempt.
  */
-export class RunningJob {
+export class HeldAttempt {
   /** Created when a handler first reads `ctx.signal`: most never do, and this runs per job. */
   private controller: AbortController | undefined;
   private abortReason: unknown = undefined;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { JobsRepository } from './sql/jobs.repository.js';
-import { describeError } from './utils/describe-error.js';
+import type { JobsRepository } from '../sql/jobs.repository.js';
+import { describeError } from '../utils/describe-error.js';
 
 /**
  * Answers a local enqueue of `count` due jobs of `queue`: null when this process's worker

@@ -1,21 +1,24 @@
-import { uuidV7 } from './utils/uuid-v7.js';
-import { MAX_TRACE_ID_LENGTH } from './jobs.constants.js';
-import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
-import { InvalidPayloadError } from './errors/invalid-payload.error.js';
-import type { EnqueueOptions } from './interfaces/enqueue-options.interface.js';
-import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
-import { effectiveRetryPolicy, type JobDefinition } from './job-definition.js';
-import type { ResolvedJobsOptions } from './jobs.options.js';
+import { uuidV7 } from './job-id.js';
+import { MAX_TRACE_ID_LENGTH } from '../jobs.constants.js';
+import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
+import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
+import type { EnqueueOptions } from './enqueue-options.interface.js';
+import type { RetryPolicy } from '../retry/retry-policy.interface.js';
+import {
+  effectiveRetryPolicy,
+  type JobDefinition,
+} from '../handlers/job-definition.js';
+import type { ResolvedJobsOptions } from '../jobs.options.js';
 import { serializePayload } from './payload-serializer.js';
-import { checkRetryPolicy } from './retry-policy.js';
-import type { NewJobRow } from './sql/jobs.repository.js';
-import { currentTraceId } from './trace-context.js';
+import { checkRetryPolicy } from '../retry/retry-policy.js';
+import type { NewJobRow } from '../sql/jobs.repository.js';
+import { currentTraceId } from '../tracing/trace-context.js';
 import {
   checkInteger,
   checkName,
   checkPlainObject,
-} from './utils/option-checks.js';
-import { describeError } from './utils/describe-error.js';
+} from '../utils/option-checks.js';
+import { describeError } from '../utils/describe-error.js';
 
 const ENQUEUE_KEYS = [
   'manager',

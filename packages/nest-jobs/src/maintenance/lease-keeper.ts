@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LeaseLostError } from '../errors/job-failure.errors.js';
 import { attemptKey, type JobsRepository } from '../sql/jobs.repository.js';
-import type { RunningJob } from './running-job.js';
+import type { HeldAttempt } from '../worker/held-attempt.js';
 import { describeError } from '../utils/describe-error.js';
 
 /**
@@ -20,7 +20,7 @@ export class LeaseKeeper {
 
   constructor(
     private readonly repository: JobsRepository,
-    private readonly heldAttempts: () => RunningJob[],
+    private readonly heldAttempts: () => HeldAttempt[],
     private readonly onRecovered: () => void,
     private readonly timing: {
       leaseMs: number;

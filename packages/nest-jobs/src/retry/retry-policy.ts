@@ -1,14 +1,14 @@
-import { DEFAULTS } from './jobs.constants.js';
+import { DEFAULTS } from '../jobs.constants.js';
 import type {
   ResolvedRetryPolicy,
   RetryPolicy,
-} from './interfaces/retry-policy.interface.js';
+} from './retry-policy.interface.js';
 import {
   checkInteger,
   checkPlainObject,
   optionError,
   type OptionFailure,
-} from './utils/option-checks.js';
+} from '../utils/option-checks.js';
 
 const RETRY_TYPES = ['exponential', 'fixed', 'none'] as const;
 const RETRY_KEYS = ['type', 'baseMs', 'capMs'] as const;

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { RetryPolicy } from './retry-policy.interface.js';
+import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 
 /** Per-call options of `JobsService.enqueue` / `enqueueMany`. */
 export interface EnqueueOptions {

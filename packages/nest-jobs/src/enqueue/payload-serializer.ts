@@ -1,4 +1,4 @@
-import { InvalidPayloadError } from './errors/invalid-payload.error.js';
+import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
 
 /**
  * Serialises a payload to JSON, refusing anything JSON.stringify would silently change or

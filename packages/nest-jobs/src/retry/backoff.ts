@@ -1,4 +1,4 @@
-import type { ResolvedRetryPolicy } from '../interfaces/retry-policy.interface.js';
+import type { ResolvedRetryPolicy } from './retry-policy.interface.js';
 
 /**
  * Delay before the retry that follows failed attempt `attempt` (1-based), or null when the

@@ -1,20 +1,20 @@
-import { DEFAULTS } from './jobs.constants.js';
-import type { JobMetadata } from './decorators/job.decorator.js';
-import { JobDefinitionError } from './errors/job-definition.error.js';
-import { describeValue } from './errors/invalid-options.error.js';
-import type { JobOptions } from './interfaces/job-options.interface.js';
+import { DEFAULTS } from '../jobs.constants.js';
+import type { JobMetadata } from './job.decorator.js';
+import { JobDefinitionError } from '../errors/job-definition.error.js';
+import { describeValue } from '../errors/invalid-options.error.js';
+import type { JobOptions } from './job-options.interface.js';
 import type {
   ResolvedRetryPolicy,
   RetryPolicy,
-} from './interfaces/retry-policy.interface.js';
-import { checkRetryPolicy, mergeRetryPolicies } from './retry-policy.js';
+} from '../retry/retry-policy.interface.js';
+import { checkRetryPolicy, mergeRetryPolicies } from '../retry/retry-policy.js';
 import {
   checkFunction,
   checkInteger,
   checkName,
   checkPlainObject,
   type OptionFailure,
-} from './utils/option-checks.js';
+} from '../utils/option-checks.js';
 
 const JOB_OPTION_KEYS = [
   'name',

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { describeError } from '../utils/describe-error.js';
-import { reconnectDelayMs } from './backoff.js';
+import { reconnectDelayMs } from '../retry/backoff.js';
 
 /**
  * Holds one dedicated connection that LISTENs on the jobs channel (a pooled connection

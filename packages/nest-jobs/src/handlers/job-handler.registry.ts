@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { JobDefinitionError } from './errors/job-definition.error.js';
-import type { JobContext } from './interfaces/job-context.interface.js';
+import { JobDefinitionError } from '../errors/job-definition.error.js';
+import type { JobContext } from './job-context.interface.js';
 import type { JobDefinition } from './job-definition.js';
 
 /** A registered handler: its definition and how to call it on its provider instance. */
