@@ -6,7 +6,24 @@ export {
   type JobMethodKeys,
   type JobPayload,
 } from './jobs.service.js';
-export { JobsWorker } from './worker/jobs.worker.js';
+export { JobsWorker, type WorkerState } from './worker/jobs.worker.js';
+export {
+  JobsWorkerStatus,
+  type WorkerStatusSnapshot,
+} from './worker/worker-status.js';
+export { JobsEvents } from './events/jobs-events.js';
+export type {
+  EnqueuedJobInfo,
+  JobAttemptInfo,
+  JobFailureReason,
+  JobsEventListener,
+  JobsEventMap,
+  JobsEventName,
+} from './events/jobs-events.interface.js';
+export {
+  JobsMiddleware,
+  type JobsMiddlewareOptions,
+} from './events/jobs-middleware.js';
 export { Job } from './handlers/job.decorator.js';
 export { JobStatus, parseJobStatus } from './enums/job-status.enum.js';
 export { JobEntity } from './entities/job.entity.js';
@@ -25,11 +42,9 @@ export type {
   EnqueueOptions,
   JobRequest,
 } from './enqueue/enqueue-options.interface.js';
-export type {
-  JobsModuleOptions,
-  JobsRetentionOptions,
-  JobsWorkerOptions,
-} from './jobs-module-options.interface.js';
+export type { JobsModuleOptions } from './jobs-module-options.interface.js';
+export type { JobsRetentionOptions } from './maintenance/retention-options.interface.js';
+export type { JobsWorkerOptions } from './worker/worker-options.interface.js';
 export type { RetryPolicy } from './retry/retry-policy.interface.js';
 export { JobsError } from './errors/jobs.error.js';
 export { InvalidJobsOptionError } from './errors/invalid-options.error.js';
@@ -39,6 +54,7 @@ export { UnknownJobStatusError } from './errors/unknown-job-status.error.js';
 export { JobDefinitionError } from './errors/job-definition.error.js';
 export { EnqueueFailedError } from './errors/enqueue-failed.error.js';
 export { JobsTableMissingError } from './errors/jobs-table-missing.error.js';
+export { JobsMiddlewareError } from './errors/jobs-middleware.error.js';
 export {
   FatalJobError,
   JobTimeoutError,

@@ -1,12 +1,22 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { getJobMetadata } from './handlers/job.decorator.js';
+import { getJobsMiddlewareMetadata } from './events/jobs-middleware.js';
+import type { JobsMiddleware } from './events/jobs-middleware.js';
+import { JobsMiddlewareRegistry } from './events/jobs-middleware.registry.js';
+import { chainWork } from './events/middleware-chain.js';
 import { JobDefinitionError } from './errors/job-definition.error.js';
 import type { JobContext } from './handlers/job-context.interface.js';
+import { getJobMetadata } from './handlers/job.decorator.js';
 import { defineJob } from './handlers/job-definition.js';
 import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
 
-/** Collects `@Job()` methods of every provider at module init and registers them. */
+type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+
+/**
+ * Walks the providers once at module init and hands each kind of metadata to its
+ * collector: `@JobsMiddleware()` classes first (handlers are wrapped in them), then
+ * `@Job()` methods.
+ */
 @Injectable()
 export class JobsExplorer implements OnModuleInit {
   private readonly logger = new Logger(JobsExplorer.name);
@@ -15,38 +25,70 @@ export class JobsExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: JobHandlerRegistry,
+    private readonly middleware: JobsMiddlewareRegistry,
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const prototype =
-        wrapper.metatype?.prototype ??
-        (wrapper.instance ? Object.getPrototypeOf(wrapper.instance) : null);
-      if (!prototype || typeof prototype !== 'object') continue;
-      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const metadata = getJobMetadata(prototype[methodName]);
-        if (!metadata) continue;
-        if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
-          throw new JobDefinitionError(
-            metadata.handlerName,
-            'job handlers must live in singleton (default-scoped) providers; this provider is request-scoped, ' +
-              'transient, or depends on one. Move the handler to a singleton and resolve request-scoped ' +
-              'dependencies with ModuleRef inside it',
-          );
-        }
-        const instance = wrapper.instance as Record<
-          string,
-          (payload: unknown, ctx: JobContext) => unknown
-        >;
-        const definition = defineJob(metadata);
-        this.registry.register({
-          definition,
-          invoke: (payload, ctx) => instance[methodName]!(payload, ctx),
-        });
-        this.logger.log(
-          `Registered job "${definition.name}" (queue "${definition.queue}") -> ${definition.handlerName}`,
+    const providers = this.discovery.getProviders();
+    for (const wrapper of providers) this.collectMiddleware(wrapper);
+    for (const wrapper of providers) this.collectHandlers(wrapper);
+  }
+
+  private collectMiddleware(wrapper: InstanceWrapper): void {
+    const options = getJobsMiddlewareMetadata(wrapper.metatype);
+    if (!options || !wrapper.instance) return;
+    const name = wrapper.metatype?.name ?? String(wrapper.name);
+    if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+      throw new JobDefinitionError(
+        name,
+        'a @JobsMiddleware() class must be a singleton (default-scoped) provider',
+      );
+    }
+    const order = options.order ?? 0;
+    if (typeof order !== 'number' || !Number.isFinite(order)) {
+      throw new JobDefinitionError(
+        name,
+        `@JobsMiddleware({ order }) expects a finite number, got ${String(order)}`,
+      );
+    }
+    this.middleware.register({
+      name,
+      instance: wrapper.instance as JobsMiddleware,
+      order,
+    });
+    this.logger.log(`Registered jobs middleware ${name}`);
+  }
+
+  private collectHandlers(wrapper: InstanceWrapper): void {
+    const prototype =
+      wrapper.metatype?.prototype ??
+      (wrapper.instance ? Object.getPrototypeOf(wrapper.instance) : null);
+    if (!prototype || typeof prototype !== 'object') return;
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const metadata = getJobMetadata(prototype[methodName]);
+      if (!metadata) continue;
+      if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+        throw new JobDefinitionError(
+          metadata.handlerName,
+          'job handlers must live in singleton (default-scoped) providers; this provider is request-scoped, ' +
+            'transient, or depends on one. Move the handler to a singleton and resolve request-scoped ' +
+            'dependencies with ModuleRef inside it',
         );
       }
+      const instance = wrapper.instance as Record<
+        string,
+        (payload: unknown, ctx: JobContext) => unknown
+      >;
+      const definition = defineJob(metadata);
+      this.registry.register({
+        definition,
+        invoke: chainWork(this.middleware.all, (payload, ctx) =>
+          instance[methodName]!(payload, ctx),
+        ),
+      });
+      this.logger.log(
+        `Registered job "${definition.name}" (queue "${definition.queue}") -> ${definition.handlerName}`,
+      );
     }
   }
 }

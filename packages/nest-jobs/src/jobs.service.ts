@@ -1,28 +1,18 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
-import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
-import { getJobMetadata } from './handlers/job.decorator.js';
-import { EnqueueNotifier } from './notifications/enqueue-notifier.js';
-import {
-  prepareJob,
-  prepareRow,
-  prepareTemplate,
-  type PreparedJob,
-} from './enqueue/prepare-job.js';
-import { EnqueueFailedError } from './errors/enqueue-failed.error.js';
-import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
-import { JobDefinitionError } from './errors/job-definition.error.js';
-import { UnknownJobError } from './errors/unknown-job.error.js';
 import type {
   EnqueueOptions,
   JobRequest,
 } from './enqueue/enqueue-options.interface.js';
-import { defineJob, type JobDefinition } from './handlers/job-definition.js';
-import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
+import { JobWriter } from './enqueue/job-writer.js';
+import {
+  prepareJob,
+  prepareRow,
+  prepareTemplate,
+} from './enqueue/prepare-job.js';
+import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
+import { JobResolver } from './handlers/job-resolver.js';
+import { JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
-import { PooledInsertQueue } from './enqueue/pooled-insert-queue.js';
-import { JobsRepository } from './sql/jobs.repository.js';
-import { checkName } from './utils/option-checks.js';
 
 /** Names of the methods of `T` (candidates for `@Job()` handlers). */
 export type JobMethodKeys<T> = {
@@ -47,26 +37,17 @@ export type JobPayload<T, K extends keyof T> = T[K] extends (
  * await dataSource.transaction((manager) =>
  *   jobs.enqueue(Mailer, 'sendWelcome', { email }, { manager }));    // inside a transaction
  * ```
+ * Each method checks everything before anything is written, then hands the rows to the
+ * writer; the overloads only differ in how they name the job.
  */
 @Injectable()
 export class JobsService {
-  private readonly classDefinitions = new WeakMap<object, JobDefinition>();
-  /** Pooled inserts; concurrent ones are coalesced while the pool is busy. */
-  private readonly pooledInserts: PooledInsertQueue;
-
   constructor(
     @Inject(JOBS_RESOLVED_OPTIONS)
     private readonly options: ResolvedJobsOptions,
-    @Inject(JOBS_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly registry: JobHandlerRegistry,
-    private readonly repository: JobsRepository,
-    private readonly notifier: EnqueueNotifier,
-  ) {
-    this.pooledInserts = new PooledInsertQueue(
-      (rows) => repository.insert(rows),
-      () => repository.poolSize(),
-    );
-  }
+    private readonly jobs: JobResolver,
+    private readonly writer: JobWriter,
+  ) {}
 
   /**
    * Enqueues one job and returns its id. The payload type is checked against the handler's
@@ -86,14 +67,14 @@ export class JobsService {
   ): Promise<string>;
   async enqueue(...args: unknown[]): Promise<string> {
     const byClass = typeof args[0] === 'function';
-    const [name, definition] = this.resolveJob(
+    const [name, definition] = this.jobs.resolve(
       args[0],
       byClass ? args[1] : undefined,
     );
     const payload = byClass ? args[2] : args[1];
     const options = (byClass ? args[3] : args[2]) as EnqueueOptions | undefined;
     const { manager, ...rest } = options ?? {};
-    const [id] = await this.insert(
+    const [id] = await this.writer.write(
       [prepareJob(name, definition, payload, rest, this.options)],
       manager,
     );
@@ -126,7 +107,7 @@ export class JobsService {
       );
     }
     const byClass = typeof args[0] === 'function';
-    const [name, definition] = this.resolveJob(
+    const [name, definition] = this.jobs.resolve(
       args[0],
       byClass ? args[1] : undefined,
     );
@@ -144,7 +125,7 @@ export class JobsService {
     const prepared = payloads.map((payload) =>
       prepareRow(template, payload, this.options),
     );
-    return this.insert(prepared, manager);
+    return this.writer.write(prepared, manager);
   }
 
   private enqueueRequests(
@@ -160,7 +141,7 @@ export class JobsService {
         );
       }
       const { name, payload, ...rest } = request;
-      const [jobName, definition] = this.resolveJob(
+      const [jobName, definition] = this.jobs.resolve(
         name,
         undefined,
         `jobs[${index}].name`,
@@ -174,100 +155,6 @@ export class JobsService {
         `jobs[${index}].`,
       );
     });
-    return this.insert(prepared, options?.manager);
-  }
-
-  private async insert(
-    prepared: PreparedJob[],
-    manager: EntityManager | undefined,
-  ): Promise<string[]> {
-    if (prepared.length === 0) return [];
-    if (manager !== undefined) this.checkManager(manager);
-    const rows = prepared.map((job) => job.row);
-    try {
-      await (manager
-        ? this.repository.insert(rows, manager)
-        : this.pooledInserts.insert(rows));
-    } catch (error) {
-      throw new EnqueueFailedError(
-        rows.map((row) => row.jobType),
-        error,
-      );
-    }
-    // In a transaction the insert statement itself notifies, delivered at commit.
-    if (!manager) {
-      // Once per queue, not per job: a bulk enqueue would otherwise wake the local worker
-      // (and queue a notification) a thousand times for one batch.
-      const dueJobs = new Map<string, number>();
-      for (const job of prepared) {
-        if (job.dueNow)
-          dueJobs.set(job.row.queue, (dueJobs.get(job.row.queue) ?? 0) + 1);
-      }
-      for (const [queue, count] of dueJobs) this.notifier.notify(queue, count);
-    }
-    return rows.map((row) => row.id);
-  }
-
-  private checkManager(manager: unknown): void {
-    const candidate = manager as Partial<EntityManager> | null;
-    if (
-      typeof candidate !== 'object' ||
-      candidate === null ||
-      typeof candidate.query !== 'function'
-    ) {
-      throw new InvalidJobsOptionError(
-        'manager',
-        manager,
-        'expected a TypeORM EntityManager',
-      );
-    }
-    if (candidate.connection !== this.dataSource) {
-      throw new InvalidJobsOptionError(
-        'manager',
-        manager,
-        'expected an EntityManager of the DataSource JobsModule uses (this one belongs to another DataSource)',
-      );
-    }
-  }
-
-  private resolveJob(
-    target: unknown,
-    method: unknown,
-    option = 'name',
-  ): [string, JobDefinition | undefined] {
-    if (typeof target === 'function')
-      return this.resolveClassJob(target as Type, method);
-    const name = checkName(option, target);
-    const registered = this.registry.get(name);
-    if (!registered && this.options.validateJobNames) {
-      throw new UnknownJobError(name, this.registry.names());
-    }
-    return [name, registered?.definition];
-  }
-
-  private resolveClassJob(
-    handler: Type,
-    method: unknown,
-  ): [string, JobDefinition] {
-    const implementation =
-      typeof method === 'string'
-        ? (handler.prototype as Record<string, unknown>)[method]
-        : undefined;
-    const cached = implementation
-      ? this.classDefinitions.get(implementation)
-      : undefined;
-    if (cached) return [cached.name, cached];
-    const metadata = getJobMetadata(implementation);
-    if (!metadata) {
-      throw new JobDefinitionError(
-        `${handler.name}#${String(method)}`,
-        'this method has no @Job() decorator',
-      );
-    }
-    const definition =
-      this.registry.get(metadata.options.name ?? metadata.defaultName)
-        ?.definition ?? defineJob(metadata);
-    this.classDefinitions.set(implementation as object, definition);
-    return [definition.name, definition];
+    return this.writer.write(prepared, options?.manager);
   }
 }

@@ -1,11 +1,13 @@
 import { uuidV7 } from './job-id.js';
-import { MAX_TRACE_ID_LENGTH } from '../jobs.constants.js';
+import { COLUMN_LIMITS, MS_PER_YEAR } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
 import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
 import type { EnqueueOptions } from './enqueue-options.interface.js';
 import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 import {
   effectiveRetryPolicy,
+  JOB_DEFAULTS,
+  JOB_LIMITS,
   type JobDefinition,
 } from '../handlers/job-definition.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
@@ -17,23 +19,28 @@ import {
   checkInteger,
   checkName,
   checkPlainObject,
+  optionKeys,
 } from '../utils/option-checks.js';
 import { describeError } from '../utils/describe-error.js';
 
-const ENQUEUE_KEYS = [
-  'manager',
-  'runAt',
-  'delay',
-  'queue',
-  'maxRetries',
-  'retry',
-  'traceId',
-] as const;
-const MAX_DELAY_MS = 100 * 365 * 24 * 3600 * 1000;
+const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
+  manager: true,
+  runAt: true,
+  delay: true,
+  queue: true,
+  maxRetries: true,
+  retry: true,
+  traceId: true,
+});
+
+/** Longest `delay` accepted. */
+const MAX_DELAY_MS = 100 * MS_PER_YEAR;
 
 /** A validated row plus what the service needs after the insert. */
 export interface PreparedJob {
   readonly row: NewJobRow;
+  /** The payload as the caller gave it (for middleware and events; never re-read for the row). */
+  readonly payload: unknown;
   /** True when the job is due now, so workers are worth waking. */
   readonly dueNow: boolean;
 }
@@ -94,15 +101,20 @@ export function prepareTemplate(
     policy.type === 'none'
       ? 0
       : options.maxRetries !== undefined
-        ? checkInteger(`${prefix}maxRetries`, options.maxRetries, 0, 1_000_000)
-        : (definition?.maxRetries ?? 3);
+        ? checkInteger(
+            `${prefix}maxRetries`,
+            options.maxRetries,
+            0,
+            JOB_LIMITS.maxRetries,
+          )
+        : (definition?.maxRetries ?? JOB_DEFAULTS.maxRetries);
   return {
     name,
     definition,
     queue:
       options.queue !== undefined
         ? checkName(`${prefix}queue`, options.queue)
-        : (definition?.queue ?? 'default'),
+        : (definition?.queue ?? JOB_DEFAULTS.queue),
     maxRetries,
     runAt,
     delayMs,
@@ -144,6 +156,7 @@ export function prepareRow(
       traceId: template.traceId,
       retryPolicyJson: template.retryPolicyJson,
     },
+    payload,
     dueNow: template.dueNow,
   };
 }
@@ -190,12 +203,12 @@ function resolveTraceId(
     if (
       typeof explicit !== 'string' ||
       explicit.length === 0 ||
-      explicit.length > MAX_TRACE_ID_LENGTH
+      explicit.length > COLUMN_LIMITS.traceIdLength
     ) {
       throw new InvalidJobsOptionError(
         `${prefix}traceId`,
         explicit,
-        `expected a non-empty string of at most ${MAX_TRACE_ID_LENGTH} characters`,
+        `expected a non-empty string of at most ${COLUMN_LIMITS.traceIdLength} characters`,
       );
     }
     return explicit;
@@ -204,6 +217,6 @@ function resolveTraceId(
   // An empty context id means "no trace" (a job without one): ask the provider then.
   const implicit = currentTraceId() || module.traceIdProvider?.();
   return typeof implicit === 'string' && implicit.length > 0
-    ? implicit.slice(0, MAX_TRACE_ID_LENGTH)
+    ? implicit.slice(0, COLUMN_LIMITS.traceIdLength)
     : null;
 }

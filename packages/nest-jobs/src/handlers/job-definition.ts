@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../jobs.constants.js';
+import { MS_PER_WEEK } from '../jobs.constants.js';
 import type { JobMetadata } from './job.decorator.js';
 import { JobDefinitionError } from '../errors/job-definition.error.js';
 import { describeValue } from '../errors/invalid-options.error.js';
@@ -13,17 +13,27 @@ import {
   checkInteger,
   checkName,
   checkPlainObject,
+  optionKeys,
   type OptionFailure,
 } from '../utils/option-checks.js';
 
-const JOB_OPTION_KEYS = [
-  'name',
-  'queue',
-  'maxRetries',
-  'retry',
-  'timeoutMs',
-  'validate',
-] as const;
+/** What a job gets when neither `@Job()` nor the enqueue call says, written once. */
+export const JOB_DEFAULTS = { queue: 'default', maxRetries: 3 } as const;
+
+/** Bounds of `@Job()` and enqueue options. */
+export const JOB_LIMITS = {
+  maxRetries: 1_000_000,
+  timeoutMs: MS_PER_WEEK,
+} as const;
+
+const JOB_OPTION_KEYS = optionKeys<JobOptions>({
+  name: true,
+  queue: true,
+  maxRetries: true,
+  retry: true,
+  timeoutMs: true,
+  validate: true,
+});
 
 /** A job as the service and the worker see it: `@Job()` options validated, defaults applied. */
 export interface JobDefinition {
@@ -61,12 +71,18 @@ export function defineJob(metadata: JobMetadata): JobDefinition {
     handlerName: metadata.handlerName,
     queue:
       options.queue === undefined
-        ? DEFAULTS.queue
+        ? JOB_DEFAULTS.queue
         : checkName('queue', options.queue, fail),
     maxRetries:
       options.maxRetries === undefined
-        ? DEFAULTS.maxRetries
-        : checkInteger('maxRetries', options.maxRetries, 0, 1_000_000, fail),
+        ? JOB_DEFAULTS.maxRetries
+        : checkInteger(
+            'maxRetries',
+            options.maxRetries,
+            0,
+            JOB_LIMITS.maxRetries,
+            fail,
+          ),
     retry:
       options.retry === undefined
         ? undefined
@@ -78,7 +94,7 @@ export function defineJob(metadata: JobMetadata): JobDefinition {
             'timeoutMs',
             options.timeoutMs,
             1,
-            7 * 24 * 3600 * 1000,
+            JOB_LIMITS.timeoutMs,
             fail,
           ),
     validate:

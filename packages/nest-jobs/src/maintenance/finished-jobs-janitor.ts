@@ -1,72 +1,57 @@
-import { Logger } from '@nestjs/common';
-import type { ResolvedJobsOptions } from '../jobs.options.js';
+import type { ResolvedRetention } from './retention.options.js';
 import type { JobsRepository } from '../sql/jobs.repository.js';
-import { describeError } from '../utils/describe-error.js';
+import { PeriodicTask } from './periodic-task.js';
 
-const BATCH = 1_000;
+/** Rows one retention statement deletes at most: short transactions, small WAL bursts. */
+const RETENTION_BATCH = 1_000;
+
+/** Each finished state and the retention option that keeps it. */
+const RETAINED = [
+  { status: 'completed', option: 'completedMs' },
+  { status: 'failed', option: 'failedMs' },
+] as const;
 
 /**
  * Deletes finished jobs older than their retention, in small batches (short transactions,
  * SKIP LOCKED so several workers' sweeps never wait on each other), walking the partial
  * index on finished_at. Without it the table, and every index on it, would grow forever.
  */
-export class FinishedJobsJanitor {
-  private readonly logger = new Logger('JobsWorker');
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-
+export class FinishedJobsJanitor extends PeriodicTask<number> {
   constructor(
     private readonly repository: JobsRepository,
-    private readonly retention: ResolvedJobsOptions['retention'],
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    if (
-      this.retention.completedMs === false &&
-      this.retention.failedMs === false
-    )
-      return;
-    this.schedule();
+    private readonly retention: ResolvedRetention,
+    intervalMs: number,
+  ) {
+    super('delete finished jobs', intervalMs);
   }
 
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+  protected override get enabled(): boolean {
+    return RETAINED.some(({ option }) => this.retention[option] !== false);
   }
 
-  /** One sweep; returns how many rows it deleted. */
-  async sweep(): Promise<number> {
+  /** One sweep; resolves with how many rows it deleted. */
+  protected async run(): Promise<number> {
     let deleted = 0;
     try {
-      for (const status of ['completed', 'failed'] as const) {
-        const ageMs =
-          status === 'completed'
-            ? this.retention.completedMs
-            : this.retention.failedMs;
+      for (const { status, option } of RETAINED) {
+        const ageMs = this.retention[option];
         if (ageMs === false) continue;
-        for (let count = BATCH; count === BATCH && !this.stopped;) {
-          count = await this.repository.deleteFinished(status, ageMs, BATCH);
+        for (let count = RETENTION_BATCH; count === RETENTION_BATCH;) {
+          if (this.isStopped) return deleted;
+          count = await this.repository.deleteFinished(
+            status,
+            ageMs,
+            RETENTION_BATCH,
+          );
           deleted += count;
         }
       }
-    } catch (error) {
-      this.logger.warn(
-        `Could not delete finished jobs: ${describeError(error)}`,
-      );
+    } finally {
+      if (deleted > 0)
+        this.logger.log(
+          `Deleted ${deleted} finished job(s) past their retention`,
+        );
     }
-    if (deleted > 0)
-      this.logger.log(
-        `Deleted ${deleted} finished job(s) past their retention`,
-      );
     return deleted;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(async () => {
-      await this.sweep();
-      this.schedule();
-    }, this.intervalMs);
   }
 }

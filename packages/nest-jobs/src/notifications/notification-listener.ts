@@ -31,6 +31,11 @@ export class NotificationListener {
     this.connecting = this.connect();
   }
 
+  /** Whether the LISTEN connection is up now (notifications are being received). */
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);

@@ -21,6 +21,9 @@ export function retryDelayMs(
   return Math.round(capped * (0.5 + random() * 0.5));
 }
 
+/** Reconnection and outcome-rewrite delays: from 250 ms, doubling, at most 10 s. */
+export const RECONNECT_BACKOFF = { baseMs: 250, capMs: 10_000 } as const;
+
 /**
  * Delay before reconnecting or rewriting after `failures` failures in a row (1-based):
  * capped exponential, no jitter (one connection per process, nothing to spread).

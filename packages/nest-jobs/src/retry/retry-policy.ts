@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../jobs.constants.js';
+import { MS_PER_HOUR, MS_PER_WEEK } from '../jobs.constants.js';
 import type {
   ResolvedRetryPolicy,
   RetryPolicy,
@@ -7,12 +7,26 @@ import {
   checkInteger,
   checkPlainObject,
   optionError,
+  optionKeys,
   type OptionFailure,
 } from '../utils/option-checks.js';
 
 const RETRY_TYPES = ['exponential', 'fixed', 'none'] as const;
-const RETRY_KEYS = ['type', 'baseMs', 'capMs'] as const;
-const ONE_WEEK_MS = 7 * 24 * 3600 * 1000;
+const RETRY_KEYS = optionKeys<RetryPolicy>({
+  type: true,
+  baseMs: true,
+  capMs: true,
+});
+
+/** The module's default retry policy, written once. */
+export const RETRY_DEFAULTS: ResolvedRetryPolicy = {
+  type: 'exponential',
+  baseMs: 1_000,
+  capMs: MS_PER_HOUR,
+};
+
+/** Longest base or cap of a retry policy. */
+export const MAX_RETRY_DELAY_MS = MS_PER_WEEK;
 
 /** Validates a (partial) retry policy; `option` is its path for error messages. */
 export function checkRetryPolicy(
@@ -34,9 +48,15 @@ export function checkRetryPolicy(
     );
   }
   if (policy.baseMs !== undefined)
-    checkInteger(`${option}.baseMs`, policy.baseMs, 0, ONE_WEEK_MS, fail);
+    checkInteger(
+      `${option}.baseMs`,
+      policy.baseMs,
+      0,
+      MAX_RETRY_DELAY_MS,
+      fail,
+    );
   if (policy.capMs !== undefined)
-    checkInteger(`${option}.capMs`, policy.capMs, 0, ONE_WEEK_MS, fail);
+    checkInteger(`${option}.capMs`, policy.capMs, 0, MAX_RETRY_DELAY_MS, fail);
   return policy;
 }
 
@@ -44,7 +64,7 @@ export function checkRetryPolicy(
 export function mergeRetryPolicies(
   ...layers: Array<RetryPolicy | null | undefined>
 ): ResolvedRetryPolicy {
-  const merged: ResolvedRetryPolicy = { ...DEFAULTS.retry };
+  const merged: ResolvedRetryPolicy = { ...RETRY_DEFAULTS };
   for (const layer of layers) {
     if (!layer) continue;
     if (layer.type !== undefined) merged.type = layer.type;

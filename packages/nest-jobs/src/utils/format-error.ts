@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { MAX_ERROR_LENGTH } from '../jobs.constants.js';
+import { COLUMN_LIMITS } from '../jobs.constants.js';
 
 /**
  * Renders what a handler threw for `last_error`: message and stack, truncated. Never
@@ -12,8 +12,8 @@ export function formatJobError(error: unknown): string {
   } catch {
     text = 'A value was thrown that cannot be described (accessing it threw)';
   }
-  return text.length > MAX_ERROR_LENGTH
-    ? `${text.slice(0, MAX_ERROR_LENGTH - 15)}... [truncated]`
+  return text.length > COLUMN_LIMITS.errorLength
+    ? `${text.slice(0, COLUMN_LIMITS.errorLength - 15)}... [truncated]`
     : text;
 }
 

@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH } from '../jobs.constants.js';
+import { COLUMN_LIMITS } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
 
 /**
@@ -77,11 +77,11 @@ export function checkName(
   if (typeof value !== 'string' || value.length === 0) {
     throw fail(option, value, 'expected a non-empty string');
   }
-  if (value.length > MAX_NAME_LENGTH) {
+  if (value.length > COLUMN_LIMITS.nameLength) {
     throw fail(
       option,
       value,
-      `expected at most ${MAX_NAME_LENGTH} characters (has ${value.length})`,
+      `expected at most ${COLUMN_LIMITS.nameLength} characters (has ${value.length})`,
     );
   }
   if (value.trim() !== value) {
@@ -117,4 +117,15 @@ export function checkFunction<T>(
   if (typeof value !== 'function')
     throw fail(option, value, 'expected a function');
   return value as T;
+}
+
+/**
+ * The keys of an options interface, listed once and checked by the compiler both ways: a
+ * key missing here, or one the interface does not have, does not compile. Unknown-option
+ * errors then name exactly what the interface documents.
+ */
+export function optionKeys<T>(keys: {
+  readonly [K in keyof Required<T>]: true;
+}): readonly (keyof T & string)[] {
+  return Object.keys(keys) as (keyof T & string)[];
 }

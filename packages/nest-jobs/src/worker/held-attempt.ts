@@ -1,3 +1,4 @@
+import type { JobAttemptInfo } from '../events/jobs-events.interface.js';
 import type { ClaimedJobRow } from '../sql/jobs.repository.js';
 
 /**
@@ -9,12 +10,15 @@ export class HeldAttempt {
   private controller: AbortController | undefined;
   private abortReason: unknown = undefined;
   private aborted = false;
+  private publicInfo: JobAttemptInfo | undefined;
   /** The handler has returned (or timed out); its slot is free again. */
   handlerDone = false;
   /** The lease was lost: the job may run elsewhere, so this attempt's outcome is not written. */
   leaseLost = false;
   /** Returned to pending by a shutdown: its outcome is not written either. */
   released = false;
+  /** performance.now() when the handler was called (0: it never was). */
+  startedAt = 0;
 
   constructor(readonly row: ClaimedJobRow) {}
 
@@ -29,6 +33,21 @@ export class HeldAttempt {
   /** Whether this process may still write an outcome for the attempt. */
   get ownsAttempt(): boolean {
     return !this.leaseLost && !this.released;
+  }
+
+  /**
+   * What events and middleware see of the attempt: a frozen copy, made on first use (only
+   * when someone listens), so a listener can neither change the row nor reach the signal.
+   */
+  get info(): JobAttemptInfo {
+    return (this.publicInfo ??= Object.freeze({
+      id: this.row.id,
+      name: this.row.jobType,
+      queue: this.row.queue,
+      attempt: this.row.attempt,
+      maxRetries: this.row.maxRetries,
+      traceId: this.row.traceId,
+    }));
   }
 
   /** The handler's cancellation signal (already aborted if the attempt was). */

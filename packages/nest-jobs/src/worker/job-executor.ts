@@ -1,14 +1,14 @@
-import { Logger } from '@nestjs/common';
 import {
   FatalJobError,
   JobTimeoutError,
   NoHandlerError,
   PayloadDecodeError,
 } from '../errors/job-failure.errors.js';
-import type { JobContext } from '../handlers/job-context.interface.js';
 import type { RegisteredJob } from '../handlers/job-handler.registry.js';
 import { runWithTraceId } from '../tracing/trace-context.js';
 import type { HeldAttempt } from './held-attempt.js';
+import { HandlerContext } from './handler-context.js';
+import type { JobsEvents } from '../events/jobs-events.js';
 import { HandlerTimeouts, TimeoutEntry } from './handler-timeouts.js';
 import { describeError } from '../utils/describe-error.js';
 
@@ -43,6 +43,7 @@ export class JobExecutor {
 
   constructor(
     private readonly defaultTimeoutMs: number,
+    private readonly events: JobsEvents,
     private readonly settled: AttemptSettled,
   ) {}
 
@@ -72,6 +73,9 @@ export class JobExecutor {
     }
 
     const context = new HandlerContext(job);
+    job.startedAt = performance.now();
+    if (this.events.has('job.started'))
+      this.events.emit('job.started', { job: job.info });
     let result: unknown;
     try {
       result = runWithTraceId(job.row.traceId ?? '', () =>
@@ -150,73 +154,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-/**
- * The JobContext of one attempt. A class, not an object literal with closures: one is
- * built for every job. The signal and the logger are created on first use.
- */
-class HandlerContext implements JobContext {
-  readonly id: string;
-  readonly name: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly maxRetries: number;
-  readonly traceId: string | null;
-  private jobLogger: JobLogger | undefined;
-  private created: Date | undefined;
-
-  constructor(private readonly job: HeldAttempt) {
-    const { row } = job;
-    this.id = row.id;
-    this.name = row.jobType;
-    this.queue = row.queue;
-    this.attempt = row.attempt;
-    this.maxRetries = row.maxRetries;
-    this.traceId = row.traceId;
-  }
-
-  get createdAt(): Date {
-    return (this.created ??= new Date(this.job.row.createdAtMs));
-  }
-
-  get signal(): AbortSignal {
-    return this.job.signal;
-  }
-
-  get logger(): JobLogger {
-    return (this.jobLogger ??= new JobLogger(this.name, this.id));
-  }
-}
-
-/** Nest Logger whose context is the job name and whose lines carry the job id. */
-class JobLogger extends Logger {
-  constructor(
-    name: string,
-    private readonly jobId: string,
-  ) {
-    super(name);
-  }
-
-  override log(message: unknown, ...rest: unknown[]): void {
-    super.log(this.tag(message), ...rest);
-  }
-  override error(message: unknown, ...rest: unknown[]): void {
-    super.error(this.tag(message), ...rest);
-  }
-  override warn(message: unknown, ...rest: unknown[]): void {
-    super.warn(this.tag(message), ...rest);
-  }
-  override debug(message: unknown, ...rest: unknown[]): void {
-    super.debug(this.tag(message), ...rest);
-  }
-  override verbose(message: unknown, ...rest: unknown[]): void {
-    super.verbose(this.tag(message), ...rest);
-  }
-
-  private tag(message: unknown): unknown {
-    return typeof message === 'string'
-      ? `[job ${this.jobId}] ${message}`
-      : message;
-  }
 }

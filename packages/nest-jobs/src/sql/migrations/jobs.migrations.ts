@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { DEFAULTS } from '../../jobs.constants.js';
+import { TABLE_DEFAULTS } from '../jobs-table.options.js';
 import { checkIdentifier } from '../../utils/option-checks.js';
 import { describeJobsTable, type JobsTable } from '../jobs-table.js';
 import {
@@ -60,10 +60,17 @@ function defineMigration(
 export function createJobsMigrations(
   location: { schema?: string; table?: string } = {},
 ): JobsMigrationClass[] {
-  const schema = checkIdentifier('schema', location.schema ?? DEFAULTS.schema);
-  const table = checkIdentifier('table', location.table ?? DEFAULTS.table);
+  const schema = checkIdentifier(
+    'schema',
+    location.schema ?? TABLE_DEFAULTS.schema,
+  );
+  const table = checkIdentifier(
+    'table',
+    location.table ?? TABLE_DEFAULTS.table,
+  );
   const jobs: JobsTable = describeJobsTable(schema, table);
-  const isDefault = schema === DEFAULTS.schema && table === DEFAULTS.table;
+  const isDefault =
+    schema === TABLE_DEFAULTS.schema && table === TABLE_DEFAULTS.table;
   // TypeORM reads the timestamp from the last 13 digits of the name, which must be unique.
   const suffix = isDefault ? '' : `_${schema}_${table}`;
   return STEPS.map((step, index) =>

@@ -1,0 +1,39 @@
+import type { JobDefinition } from '../handlers/job-definition.js';
+import { effectiveRetryPolicy } from '../handlers/job-definition.js';
+import type { ClaimedJobRow } from '../sql/jobs.repository.js';
+import { retryDelayMs } from './backoff.js';
+import type {
+  ResolvedRetryPolicy,
+  RetryPolicy,
+} from './retry-policy.interface.js';
+
+/**
+ * When a failed attempt runs again: in how many milliseconds, or never (null) when the
+ * error was fatal or the job has used up its retries. The policy is layered: the module's
+ * default, the handler's `@Job({ retry })`, then the job's own (set at enqueue, stored on
+ * the row).
+ */
+export function retryDelayAfterFailure(
+  row: Pick<ClaimedJobRow, 'attempt' | 'maxRetries' | 'retryPolicy'>,
+  fatal: boolean,
+  moduleDefault: ResolvedRetryPolicy,
+  definition: JobDefinition | undefined,
+): number | null {
+  if (fatal || row.attempt > row.maxRetries) return null;
+  const policy = effectiveRetryPolicy(
+    moduleDefault,
+    definition,
+    parseStoredPolicy(row.retryPolicy),
+  );
+  return retryDelayMs(policy, row.attempt);
+}
+
+/** The row's `retry_policy` as text; a row written by hand may hold anything. */
+function parseStoredPolicy(json: string | null): RetryPolicy | undefined {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json) as RetryPolicy;
+  } catch {
+    return undefined;
+  }
+}

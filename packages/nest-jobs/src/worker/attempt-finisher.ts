@@ -1,0 +1,144 @@
+import { Logger } from '@nestjs/common';
+import type { JobsEvents } from '../events/jobs-events.js';
+import type { JobFailureReason } from '../events/jobs-events.interface.js';
+import {
+  NoHandlerError,
+  PayloadDecodeError,
+} from '../errors/job-failure.errors.js';
+import type { RegisteredJob } from '../handlers/job-handler.registry.js';
+import { retryDelayAfterFailure } from '../retry/retry-decision.js';
+import type { ResolvedRetryPolicy } from '../retry/retry-policy.interface.js';
+import { describeError } from '../utils/describe-error.js';
+import { formatJobError } from '../utils/format-error.js';
+import type { HeldAttempt } from './held-attempt.js';
+import type { HeldAttempts } from './held-attempts.js';
+import type { AttemptOutcome } from './job-executor.js';
+import type { OutcomeWriter, WrittenOutcome } from './outcome-writer.js';
+import type { Slots } from './slots.js';
+
+/**
+ * The step after a handler settled: frees its slot, decides what the outcome means (done,
+ * retry in N ms, failed for good), reports it as an event, and queues the outcome write,
+ * unless the attempt is no longer this process's to finish (lease lost, released).
+ */
+export class AttemptFinisher {
+  private readonly logger = new Logger('JobsWorker');
+
+  constructor(
+    private readonly slots: Slots,
+    private readonly held: HeldAttempts,
+    private readonly outcomes: OutcomeWriter,
+    private readonly events: JobsEvents,
+    private readonly retryDefault: ResolvedRetryPolicy,
+    /** A slot was freed: the claim scheduler may claim again. */
+    private readonly onSlotFreed: () => void,
+  ) {}
+
+  /** The executor's callback: an attempt's handler returned, threw or timed out. */
+  settle(
+    job: HeldAttempt,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): void {
+    try {
+      this.finish(job, handler, outcome);
+    } catch (error) {
+      // Unreachable by design; kept so that a bug here cannot stop the other jobs of a
+      // claim from starting, nor become an unhandled rejection that ends the application.
+      this.logger.error(
+        `Internal error finishing job ${job.id}: ${describeError(error)}`,
+      );
+    }
+  }
+
+  private finish(
+    job: HeldAttempt,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): void {
+    job.handlerDone = true;
+    this.slots.give(job.row.queue);
+    if (job.ownsAttempt) {
+      this.outcomes.add(this.toWrittenOutcome(job, handler, outcome));
+    } else {
+      this.held.delete(job);
+    }
+    this.onSlotFreed();
+  }
+
+  private toWrittenOutcome(
+    job: HeldAttempt,
+    handler: RegisteredJob | undefined,
+    outcome: AttemptOutcome,
+  ): WrittenOutcome {
+    const { row } = job;
+    if (outcome.kind === 'completed') {
+      if (this.events.has('job.completed')) {
+        this.events.emit('job.completed', {
+          job: job.info,
+          durationMs: durationOf(job),
+        });
+      }
+      return { kind: 'completed', job };
+    }
+    const errorText = formatJobError(outcome.error);
+    const retryInMs = retryDelayAfterFailure(
+      row,
+      outcome.fatal,
+      this.retryDefault,
+      handler?.definition,
+    );
+    if (retryInMs === null) {
+      this.events.emit('job.failed', {
+        job: job.info,
+        error: outcome.error,
+        errorText,
+        reason: failureReason(outcome),
+        durationMs: durationOf(job),
+      });
+    } else {
+      this.events.emit('job.retried', {
+        job: job.info,
+        error: outcome.error,
+        errorText,
+        retryInMs,
+        durationMs: durationOf(job),
+      });
+    }
+    return {
+      kind: 'failed',
+      job,
+      failure: {
+        id: row.id,
+        attempt: row.attempt,
+        error: errorText,
+        retryInMs,
+      },
+    };
+  }
+}
+
+function durationOf(job: HeldAttempt): number {
+  return job.startedAt === 0 ? 0 : performance.now() - job.startedAt;
+}
+
+function failureReason(
+  outcome: Extract<AttemptOutcome, { kind: 'failed' }>,
+): JobFailureReason {
+  if (outcome.fatal) {
+    // Both are made by the executor itself; anything a handler threw is another value, and
+    // `instanceof` on a revoked Proxy would throw: compare prototypes of our own errors only.
+    if (isOwn(outcome.error, NoHandlerError)) return 'no-handler';
+    if (isOwn(outcome.error, PayloadDecodeError)) return 'payload-rejected';
+    return 'fatal';
+  }
+  return 'retries-exhausted';
+}
+
+function isOwn(error: unknown, type: abstract new (...args: never[]) => Error) {
+  try {
+    return error instanceof type;
+  } catch {
+    return false;
+  }
+}

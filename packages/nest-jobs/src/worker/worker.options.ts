@@ -1,0 +1,198 @@
+import { MS_PER_DAY, MS_PER_MINUTE } from '../jobs.constants.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkName,
+  checkPlainObject,
+  optionError,
+  optionKeys,
+} from '../utils/option-checks.js';
+import type { JobsWorkerOptions } from './worker-options.interface.js';
+
+/** The worker's defaults, written once (the option docs repeat them for users' editors). */
+export const WORKER_DEFAULTS = {
+  enabled: true,
+  concurrency: 20,
+  pollIntervalMs: 1_000,
+  leaseMs: 60_000,
+  heartbeatIntervalMs: 15_000,
+  recoveryIntervalMs: 15_000,
+  shutdownTimeoutMs: 10_000,
+  cleanupIntervalMs: 60_000,
+  connections: 3,
+  jobTimeoutMs: 15 * MS_PER_MINUTE,
+} as const;
+
+/** Bounds of the worker's options. */
+export const WORKER_LIMITS = {
+  maxConcurrency: 10_000,
+  maxConnections: 100,
+  /** Longest period or timeout any worker option accepts. */
+  maxIntervalMs: MS_PER_DAY,
+  minLeaseMs: 1_000,
+  minPollIntervalMs: 10,
+  minSweepIntervalMs: 10,
+} as const;
+
+/** Worker options with every default applied. */
+export interface ResolvedWorkerOptions {
+  enabled: boolean;
+  /** null: every queue that has a handler in this process. */
+  queues: string[] | null;
+  concurrency: number;
+  queueConcurrency: Record<string, number>;
+  batchSize: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  heartbeatIntervalMs: number;
+  recoveryIntervalMs: number;
+  shutdownTimeoutMs: number;
+  jobTimeoutMs: number;
+  cleanupIntervalMs: number;
+  connections: number;
+}
+
+const WORKER_KEYS = optionKeys<JobsWorkerOptions>({
+  enabled: true,
+  queues: true,
+  concurrency: true,
+  queueConcurrency: true,
+  batchSize: true,
+  pollIntervalMs: true,
+  leaseMs: true,
+  heartbeatIntervalMs: true,
+  recoveryIntervalMs: true,
+  shutdownTimeoutMs: true,
+  jobTimeoutMs: true,
+  cleanupIntervalMs: true,
+  connections: true,
+});
+
+/**
+ * Validates the `worker` option and applies its defaults.
+ * @throws InvalidJobsOptionError naming the first bad field (`worker.<field>`) and its value.
+ */
+export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
+  const worker = checkPlainObject('worker', raw ?? {}, WORKER_KEYS) as Record<
+    keyof JobsWorkerOptions,
+    unknown
+  >;
+  const ms = (key: keyof JobsWorkerOptions, fallback: number, min = 1) =>
+    worker[key] === undefined
+      ? fallback
+      : checkInteger(
+          `worker.${key}`,
+          worker[key],
+          min,
+          WORKER_LIMITS.maxIntervalMs,
+        );
+  const count = (
+    key: keyof JobsWorkerOptions,
+    fallback: number,
+    max: number,
+  ) =>
+    worker[key] === undefined
+      ? fallback
+      : checkInteger(`worker.${key}`, worker[key], 1, max);
+  const concurrency = count(
+    'concurrency',
+    WORKER_DEFAULTS.concurrency,
+    WORKER_LIMITS.maxConcurrency,
+  );
+  const leaseMs = ms(
+    'leaseMs',
+    WORKER_DEFAULTS.leaseMs,
+    WORKER_LIMITS.minLeaseMs,
+  );
+  const heartbeatIntervalMs = ms(
+    'heartbeatIntervalMs',
+    Math.min(WORKER_DEFAULTS.heartbeatIntervalMs, Math.floor(leaseMs / 3)),
+  );
+  if (heartbeatIntervalMs >= leaseMs) {
+    throw optionError(
+      'worker.heartbeatIntervalMs',
+      heartbeatIntervalMs,
+      `expected less than worker.leaseMs (${leaseMs}) so a running job's lease is renewed before it expires`,
+    );
+  }
+  return {
+    enabled:
+      worker.enabled === undefined
+        ? WORKER_DEFAULTS.enabled
+        : checkBoolean('worker.enabled', worker.enabled),
+    queues:
+      worker.queues === undefined ? null : resolveQueueList(worker.queues),
+    concurrency,
+    queueConcurrency: resolveQueueConcurrency(
+      worker.queueConcurrency,
+      concurrency,
+    ),
+    batchSize: count('batchSize', concurrency, WORKER_LIMITS.maxConcurrency),
+    pollIntervalMs: ms(
+      'pollIntervalMs',
+      WORKER_DEFAULTS.pollIntervalMs,
+      WORKER_LIMITS.minPollIntervalMs,
+    ),
+    leaseMs,
+    heartbeatIntervalMs,
+    recoveryIntervalMs: ms(
+      'recoveryIntervalMs',
+      WORKER_DEFAULTS.recoveryIntervalMs,
+      WORKER_LIMITS.minSweepIntervalMs,
+    ),
+    shutdownTimeoutMs: ms(
+      'shutdownTimeoutMs',
+      WORKER_DEFAULTS.shutdownTimeoutMs,
+      0,
+    ),
+    jobTimeoutMs: ms('jobTimeoutMs', WORKER_DEFAULTS.jobTimeoutMs),
+    cleanupIntervalMs: ms(
+      'cleanupIntervalMs',
+      WORKER_DEFAULTS.cleanupIntervalMs,
+      WORKER_LIMITS.minSweepIntervalMs,
+    ),
+    connections: count(
+      'connections',
+      WORKER_DEFAULTS.connections,
+      WORKER_LIMITS.maxConnections,
+    ),
+  };
+}
+
+function resolveQueueList(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw optionError(
+      'worker.queues',
+      value,
+      'expected a non-empty array of queue names',
+    );
+  }
+  return [
+    ...new Set(
+      value.map((queue, index) => checkName(`worker.queues[${index}]`, queue)),
+    ),
+  ];
+}
+
+function resolveQueueConcurrency(
+  value: unknown,
+  concurrency: number,
+): Record<string, number> {
+  if (value === undefined) return {};
+  const caps = checkPlainObject(
+    'worker.queueConcurrency',
+    value,
+    Object.keys(value as object),
+  );
+  const resolved: Record<string, number> = {};
+  for (const [queue, cap] of Object.entries(caps)) {
+    checkName('worker.queueConcurrency (queue name)', queue);
+    resolved[queue] = checkInteger(
+      `worker.queueConcurrency.${queue}`,
+      cap,
+      1,
+      concurrency,
+    );
+  }
+  return resolved;
+}
