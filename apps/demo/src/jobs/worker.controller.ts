@@ -1,27 +1,17 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { JobsWorker } from 'nest-jobs';
+import { JobsWorkerStatus, type WorkerStatusSnapshot } from 'nest-jobs';
 import { DEMO_CONFIG, type DemoConfig } from '../config/demo-config.js';
 
-/** What this process's worker is doing right now. */
+/** What this process's worker is doing right now (JobsWorkerStatus, the worker's read model). */
 @Controller('worker')
 export class WorkerController {
   constructor(
-    private readonly worker: JobsWorker,
+    private readonly worker: JobsWorkerStatus,
     @Inject(DEMO_CONFIG) private readonly config: DemoConfig,
   ) {}
 
   @Get()
-  status(): {
-    enabled: boolean;
-    concurrency: number;
-    queues: readonly string[];
-    running: number;
-  } {
-    return {
-      enabled: this.config.workerEnabled,
-      concurrency: this.config.concurrency,
-      queues: this.worker.workedQueues,
-      running: this.worker.runningCount,
-    };
+  status(): WorkerStatusSnapshot & { enabled: boolean } {
+    return { enabled: this.config.workerEnabled, ...this.worker.snapshot() };
   }
 }

@@ -1,0 +1,266 @@
+import { describe, expect, it } from '@jest/globals';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FatalJobError,
+  Job,
+  JobsEvents,
+  JobsService,
+  JobsWorkerStatus,
+  type JobContext,
+  type JobsEventMap,
+  type JobsEventName,
+} from 'nest-jobs';
+import { DataSource } from 'typeorm';
+import { jobRow } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
+import { workerSuite, type WorkerApp } from '../../support/worker-apps.js';
+
+/** Handlers that succeed, fail until told otherwise, or fail for good. */
+@Injectable()
+class EventHandlers {
+  @Job({ name: 'ev.ok', queue: 'ev' })
+  ok(_payload: object) {}
+
+  @Job({
+    name: 'ev.flaky',
+    queue: 'ev',
+    maxRetries: 1,
+    retry: { type: 'fixed', baseMs: 10 },
+  })
+  flaky(payload: { n: number }) {
+    throw new Error(`flaky failure ${payload.n}`);
+  }
+
+  @Job({ name: 'ev.fatal', queue: 'ev', maxRetries: 5 })
+  fatal(_payload: object) {
+    throw new FatalJobError('no point retrying');
+  }
+}
+
+type Recorded = {
+  [K in JobsEventName]: { event: K; payload: JobsEventMap[K] };
+}[JobsEventName];
+
+/** Subscribes to every job event of `app` and keeps them in order. */
+function record(app: WorkerApp): Recorded[] {
+  const seen: Recorded[] = [];
+  const events = app.get(JobsEvents);
+  const names: JobsEventName[] = [
+    'job.enqueued',
+    'job.claimed',
+    'job.started',
+    'job.completed',
+    'job.retried',
+    'job.failed',
+  ];
+  for (const name of names)
+    events.on(name, (payload) => {
+      seen.push({ event: name, payload } as Recorded);
+    });
+  return seen;
+}
+
+function eventsOf(seen: Recorded[], jobId: string): string[] {
+  return seen
+    .filter((r) =>
+      r.event === 'job.enqueued'
+        ? r.payload.jobs.some((job) => job.id === jobId)
+        : 'job' in r.payload && r.payload.job.id === jobId,
+    )
+    .map((r) => r.event);
+}
+
+describe('events: the typed catalogue', () => {
+  let db: TestDatabase;
+  const apps = workerSuite('events', 'ev', (created) => (db = created), {
+    clearJobsAfterEach: true,
+  });
+  const start = () =>
+    apps.start({
+      providers: [EventHandlers],
+      jobs: { validateJobNames: false, worker: { pollIntervalMs: 50 } },
+    });
+
+  it('reports a job that completes: enqueued, claimed, started, completed, each with the attempt', async () => {
+    const app = await start();
+    const seen = record(app);
+    const id = await app
+      .get(JobsService)
+      .enqueue(EventHandlers, 'ok', {}, { traceId: 'tr-1' });
+    await waitFor('the completion event', () =>
+      eventsOf(seen, id).includes('job.completed'),
+    );
+    expect(eventsOf(seen, id)).toEqual([
+      'job.enqueued',
+      'job.claimed',
+      'job.started',
+      'job.completed',
+    ]);
+    const enqueued = seen.find((r) => r.event === 'job.enqueued')!;
+    expect(enqueued.payload).toMatchObject({
+      transactional: false,
+      jobs: [{ id, name: 'ev.ok', queue: 'ev', traceId: 'tr-1' }],
+    });
+    const completed = seen.find((r) => r.event === 'job.completed')!;
+    expect(completed.payload).toMatchObject({
+      job: {
+        id,
+        name: 'ev.ok',
+        queue: 'ev',
+        attempt: 1,
+        maxRetries: 3,
+        traceId: 'tr-1',
+      },
+    });
+    if (completed.event !== 'job.completed') throw new Error('unreachable');
+    expect(completed.payload.durationMs).toBeGreaterThanOrEqual(0);
+    // What listeners get cannot change the worker's state.
+    expect(Object.isFrozen(completed.payload.job)).toBe(true);
+    await waitFor('the row to be completed', async () =>
+      (await jobRow(db, id))?.status === 'completed' ? true : undefined,
+    );
+  });
+
+  it('reports each failed attempt as retried or failed, with the reason and the stored error', async () => {
+    const app = await start();
+    const seen = record(app);
+    const jobs = app.get(JobsService);
+    const flaky = await jobs.enqueue(EventHandlers, 'flaky', { n: 7 });
+    const fatal = await jobs.enqueue(EventHandlers, 'fatal', {});
+    const unknown = await jobs.enqueue('ev.nobody', {}, { queue: 'ev' });
+    await waitFor('every job to fail for good', () =>
+      [flaky, fatal, unknown].every((id) =>
+        eventsOf(seen, id).includes('job.failed'),
+      ),
+    );
+    expect(eventsOf(seen, flaky)).toEqual([
+      'job.enqueued',
+      'job.claimed',
+      'job.started',
+      'job.retried',
+      'job.claimed',
+      'job.started',
+      'job.failed',
+    ]);
+    const failures = seen.filter(
+      (r): r is Extract<Recorded, { event: 'job.failed' | 'job.retried' }> =>
+        r.event === 'job.failed' || r.event === 'job.retried',
+    );
+    const of = (id: string) => failures.filter((r) => r.payload.job.id === id);
+    const [retried, flakyFailed] = of(flaky);
+    expect(retried!.payload).toMatchObject({
+      job: { attempt: 1 },
+      errorText: expect.stringContaining('flaky failure 7'),
+    });
+    expect(
+      (retried!.payload as { retryInMs: number }).retryInMs,
+    ).toBeLessThanOrEqual(10);
+    expect(flakyFailed!.payload).toMatchObject({
+      job: { attempt: 2 },
+      reason: 'retries-exhausted',
+    });
+    expect(of(fatal)[0]!.payload).toMatchObject({ reason: 'fatal' });
+    expect(of(unknown)[0]!.payload).toMatchObject({ reason: 'no-handler' });
+    // No handler: claimed, never started.
+    expect(eventsOf(seen, unknown)).toEqual([
+      'job.enqueued',
+      'job.claimed',
+      'job.failed',
+    ]);
+    // The event's error text is what the row stores.
+    await waitFor('the failure to be written', async () =>
+      (await jobRow(db, fatal))?.status === 'failed' ? true : undefined,
+    );
+    expect((await jobRow(db, fatal))!.last_error).toBe(
+      (of(fatal)[0]!.payload as { errorText: string }).errorText,
+    );
+  });
+
+  it('a transactional enqueue is reported as such, inside the transaction', async () => {
+    const app = await start();
+    const seen = record(app);
+    const id = await app
+      .get(DataSource)
+      .transaction((manager) =>
+        app.get(JobsService).enqueue(EventHandlers, 'ok', {}, { manager }),
+      );
+    const enqueued = seen.find((r) => r.event === 'job.enqueued')!;
+    expect(enqueued.payload).toMatchObject({
+      transactional: true,
+      jobs: [{ id }],
+    });
+  });
+
+  it('a listener that throws, rejects or returns a revoked Proxy is logged and changes nothing', async () => {
+    const app = await start();
+    const events = app.get(JobsEvents);
+    events.on('job.completed', () => {
+      throw new Error('listener bug');
+    });
+    events.on('job.completed', () => Promise.reject(new Error('async bug')));
+    events.on('job.started', () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    });
+    const calls: string[] = [];
+    const off = events.on('job.completed', ({ job }) => {
+      calls.push(job.id);
+    });
+    const jobs = app.get(JobsService);
+    const first = await jobs.enqueue(EventHandlers, 'ok', {});
+    await waitFor('the first completion', async () =>
+      (await jobRow(db, first))?.status === 'completed' ? true : undefined,
+    );
+    await waitFor('the listener to see it', () => calls.includes(first));
+    off();
+    const second = await jobs.enqueue(EventHandlers, 'ok', {});
+    await waitFor('the second completion', async () =>
+      (await jobRow(db, second))?.status === 'completed' ? true : undefined,
+    );
+    expect(calls).toEqual([first]);
+    await waitFor('both listener failures to be logged', () =>
+      ['listener bug', 'async bug'].every((text) =>
+        app.logger
+          .messages('error')
+          .some(
+            (m) =>
+              m.includes('A listener of "job.completed" failed') &&
+              m.includes(text),
+          ),
+      ),
+    );
+    expect(() => events.on('job.failed', 'not a function' as never)).toThrow(
+      TypeError,
+    );
+  });
+
+  it('JobsWorkerStatus reports the worker: running with its queues and LISTEN, disabled, stopped', async () => {
+    const app = await start();
+    const status = app.get(JobsWorkerStatus);
+    await waitFor('the LISTEN connection', () => status.snapshot().listening);
+    expect(status.snapshot()).toEqual({
+      state: 'running',
+      queues: ['ev'],
+      running: 0,
+      concurrency: 20,
+      listening: true,
+      claimFailuresInARow: 0,
+    });
+    const apiOnly = await apps.start({
+      providers: [EventHandlers],
+      jobs: { worker: { enabled: false } },
+    });
+    expect(apiOnly.get(JobsWorkerStatus).snapshot()).toMatchObject({
+      state: 'disabled',
+      queues: [],
+      listening: false,
+    });
+    await apps.close(app);
+    expect(status.snapshot()).toMatchObject({
+      state: 'stopped',
+      listening: false,
+    });
+  });
+});
