@@ -83,7 +83,7 @@ export interface AuditPolicy {
    * after the commit): the worker never knew, so the lease expires with no execution.
    */
   lostClaimReplies?: boolean;
-  /** "Lost the lease" warnings logged by the workers, checked against what happened. */
+  /** `job.lease-lost` events of the workers, checked against what happened. */
   leaseLostWarnings?: ReadonlyArray<{
     incarnation: string;
     jobId: string;
@@ -147,7 +147,7 @@ export interface AuditFigures {
   rerunReasons: Partial<Record<RerunReason, number>>;
   maxAttempts: number;
   /**
-   * "Lost the lease" warnings of the workers: `total`, and how many concern an attempt
+   * `job.lease-lost` events of the workers: `total`, and how many concern an attempt
    * whose outcome the same process wrote (completed, or failed/retried) and that no other
    * process ever rescued, i.e. warnings about leases that were not lost.
    */

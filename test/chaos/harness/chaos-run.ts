@@ -163,7 +163,7 @@ export function expectSound(result: AuditResult): void {
   expect(result.figures.lost).toBe(0);
   expect(result.figures.duplicateCompletions).toBe(0);
   expect(result.figures.phantoms).toBe(0);
-  // "Lost the lease ... may run again elsewhere" about an attempt whose outcome the same
-  // process then wrote is a false alarm (it was, before the lease keeper's fix 3b42756).
+  // A `job.lease-lost` event about an attempt whose outcome the same
+  // process then wrote is a false alarm (it was, before the lease heartbeat's fix 3b42756).
   expect(result.figures.leaseLostWarnings.outcomeWrittenBySameProcess).toBe(0);
 }

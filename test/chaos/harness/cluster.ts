@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { JobsWorkerOptions } from 'nest-jobs';
 import {
   ENV,
+  LEASE_LOST_LINE,
   READY_LINE,
   SELF_KILL_LINE,
   type SelfKillPlan,
@@ -31,8 +32,7 @@ export interface StartOptions {
 }
 
 const TAIL_LINES = 60;
-const LEASE_LOST_LINE =
-  /\[JobsWorker\] Lost the lease of job (\S+) \(.*\) attempt (\d+);/;
+const LEASE_LOST = new RegExp(`^${LEASE_LOST_LINE} (\\S+) (\\d+)$`);
 
 /** One run of a worker process (a worker that is restarted gets a new incarnation). */
 export class Incarnation {
@@ -44,7 +44,7 @@ export class Incarnation {
   readyAt: number | null = null;
   /** The harness sent this signal (the last one it sent). */
   signalSent: NodeJS.Signals | null = null;
-  /** "Lost the lease" warnings the worker logged (heartbeats that found the row changed). */
+  /** `job.lease-lost` events of the worker (heartbeats that found the row changed). */
   readonly leaseLostWarnings: Array<{ jobId: string; attempt: number }> = [];
   /** The self-kill line the process wrote before it SIGKILLed itself. */
   selfKill: { point: SelfKillPoint; line: string } | null = null;
@@ -73,7 +73,7 @@ export class Incarnation {
         this.readyAt = Date.now();
         markReady();
       }
-      const lost = LEASE_LOST_LINE.exec(line);
+      const lost = LEASE_LOST.exec(line);
       if (lost)
         this.leaseLostWarnings.push({
           jobId: lost[1]!,
