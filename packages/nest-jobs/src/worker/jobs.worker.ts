@@ -1,5 +1,4 @@
 import { AsyncResource } from 'node:async_hooks';
-import type pg from 'pg';
 import {
   Inject,
   Injectable,
@@ -9,31 +8,18 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { dedicatedConnectionConfig } from '../connections/connection-config.js';
-import { createWorkerPool } from '../connections/worker-pool.js';
 import { JobsEvents } from '../events/jobs-events.js';
 import { JobHandlerRegistry } from '../handlers/job-handler.registry.js';
 import { JOBS_DATA_SOURCE, JOBS_RESOLVED_OPTIONS } from '../jobs.constants.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
-import { FinishedJobsJanitor } from '../maintenance/finished-jobs-janitor.js';
-import { LeaseHeartbeat } from '../maintenance/lease-heartbeat.js';
-import { ExpiredLeaseRescue } from '../maintenance/lease-rescue.js';
 import { EnqueueNotifier } from '../notifications/enqueue-notifier.js';
 import { NotificationListener } from '../notifications/notification-listener.js';
 import { RECONNECT_BACKOFF } from '../retry/backoff.js';
-import {
-  JobsRepository,
-  type ClaimedJobRow,
-  type PgPool,
-} from '../sql/jobs.repository.js';
-import { describeError } from '../utils/describe-error.js';
-import { AttemptFinisher } from './attempt-finisher.js';
+import { JobsRepository, type ClaimedJobRow } from '../sql/jobs.repository.js';
 import { ClaimScheduler } from './claim-scheduler.js';
 import { HeldAttempt } from './held-attempt.js';
-import { HeldAttempts } from './held-attempts.js';
-import { JobExecutor } from './job-executor.js';
-import { OutcomeWriter, type WrittenOutcome } from './outcome-writer.js';
-import { Slots } from './slots.js';
-import { WakeTimers } from './wake-timers.js';
+import { createWorkerParts, type WorkerParts } from './worker-parts.js';
+import type { WorkerStatusSnapshot } from './worker-status.js';
 import type { ResolvedWorkerOptions } from './worker.options.js';
 
 /** Where the worker is in its life. */
@@ -42,10 +28,9 @@ export type WorkerState =
 
 /**
  * Claims and runs jobs in this process: the lifecycle only, what starts in which order and
- * what drains in which order; each step is its own collaborator. Starts in
+ * what drains in which order; each step is a part of its own (worker-parts.ts). Starts in
  * onApplicationBootstrap (after every handler was collected in onModuleInit), drains in
- * beforeApplicationShutdown (while the DataSource is still open). It knows no SQL: the
- * repository does the talking.
+ * beforeApplicationShutdown (while the DataSource is still open). It knows no SQL.
  */
 @Injectable()
 export class JobsWorker
@@ -53,17 +38,7 @@ export class JobsWorker
 {
   private readonly logger = new Logger(JobsWorker.name);
   private readonly options: ResolvedWorkerOptions;
-  /** The worker's own connections, and the repository that sends its statements through them. */
-  private readonly pool: pg.Pool;
-  private readonly repository: JobsRepository;
-  private readonly slots: Slots;
-  private readonly held = new HeldAttempts();
-  private readonly executor: JobExecutor;
-  private readonly outcomes: OutcomeWriter;
-  private readonly heartbeat: LeaseHeartbeat;
-  private readonly rescue: ExpiredLeaseRescue;
-  private readonly janitor: FinishedJobsJanitor;
-  private readonly timers: WakeTimers;
+  private readonly parts: WorkerParts;
   private listener: NotificationListener | null = null;
   /** Created at start, when the queues are known. */
   private claims: ClaimScheduler | null = null;
@@ -71,7 +46,6 @@ export class JobsWorker
   private queues: string[] = [];
   private state: WorkerState = 'idle';
   private stopped: Promise<void> | null = null;
-  private claimFailures = 0;
 
   constructor(
     @Inject(JOBS_RESOLVED_OPTIONS) moduleOptions: ResolvedJobsOptions,
@@ -81,53 +55,16 @@ export class JobsWorker
     private readonly notifier: EnqueueNotifier,
     private readonly events: JobsEvents,
   ) {
-    const options = moduleOptions.worker;
-    this.options = options;
-    // Connects on first use: an instance that never starts its worker opens nothing.
-    this.pool = createWorkerPool(
-      dedicatedConnectionConfig(dataSource, 'worker'),
-      options.connections,
-    );
-    const repository = appRepository.through(this.pool as unknown as PgPool);
-    this.repository = repository;
-    this.slots = new Slots(options.concurrency, options.queueConcurrency);
-    this.timers = new WakeTimers(options.pollIntervalMs, () => this.wake());
-    this.outcomes = new OutcomeWriter(
-      repository,
-      (written) => this.onOutcomesWritten(written),
-      RECONNECT_BACKOFF,
-      moduleOptions.retention.completedMs === 0,
-    );
-    const finisher = new AttemptFinisher(
-      this.slots,
-      this.held,
-      this.outcomes,
+    this.options = moduleOptions.worker;
+    this.parts = createWorkerParts(
+      moduleOptions,
+      dataSource,
+      appRepository,
       events,
-      moduleOptions.retry,
-      () => this.claims?.slotsFreed(),
-    );
-    this.executor = new JobExecutor(
-      options.jobTimeoutMs,
-      events,
-      (job, handler, outcome) => finisher.settle(job, handler, outcome),
-    );
-    this.heartbeat = new LeaseHeartbeat(
-      repository,
-      () => this.held,
-      events,
-      options.leaseMs,
-      options.heartbeatIntervalMs,
-    );
-    this.rescue = new ExpiredLeaseRescue(
-      repository,
-      events,
-      () => this.wake(),
-      options.recoveryIntervalMs,
-    );
-    this.janitor = new FinishedJobsJanitor(
-      repository,
-      moduleOptions.retention,
-      options.cleanupIntervalMs,
+      {
+        wake: () => this.wake(),
+        slotsFreed: () => this.claims?.slotsFreed(),
+      },
     );
   }
 
@@ -141,7 +78,7 @@ export class JobsWorker
 
   /** Number of handlers running in this process now. */
   get runningCount(): number {
-    return this.slots.inUse;
+    return this.parts.slots.inUse;
   }
 
   /** The queues this worker claims from (empty when disabled or without handlers). */
@@ -149,44 +86,36 @@ export class JobsWorker
     return this.queues;
   }
 
-  /** Where the worker is in its life (see `JobsWorkerStatus`). */
-  get workerState(): WorkerState {
-    return this.state;
-  }
-
-  /** Whether the LISTEN connection is up (false when the worker does not run). */
-  get listening(): boolean {
-    return this.listener?.listening ?? false;
-  }
-
-  /** Claims that failed in a row (0 once one succeeds). */
-  get claimFailuresInARow(): number {
-    return this.claimFailures;
-  }
-
-  /** The resolved worker options. */
-  get settings(): Readonly<ResolvedWorkerOptions> {
-    return this.options;
+  /** A point-in-time view (what `JobsWorkerStatus` serves). */
+  snapshot(): WorkerStatusSnapshot {
+    return {
+      state: this.state,
+      queues: [...this.queues],
+      running: this.parts.slots.inUse,
+      concurrency: this.options.concurrency,
+      listening: this.listener?.listening ?? false,
+      claimFailuresInARow: this.parts.claimFailures.inARow,
+    };
   }
 
   private start(): void {
     if (this.state !== 'idle') return;
-    if (!this.options.enabled) {
-      this.state = 'disabled';
-      return;
-    }
-    this.queues = this.options.queues ?? this.registry.queues();
+    this.queues = this.options.enabled
+      ? (this.options.queues ?? this.registry.queues())
+      : [];
     if (this.queues.length === 0) {
       this.state = 'disabled';
-      this.logger.log(
-        'No @Job handlers and no worker.queues: this instance only enqueues',
-      );
+      if (this.options.enabled)
+        this.logger.log(
+          'No @Job handlers and no worker.queues: this instance only enqueues',
+        );
       return;
     }
     this.state = 'running';
+    const { repository, slots, claimFailures } = this.parts;
     this.listener = new NotificationListener(
       dedicatedConnectionConfig(this.dataSource, 'listener'),
-      this.repository.jobsTable.channel,
+      repository.jobsTable.channel,
       {
         onNotification: (queue) => this.onNotification(queue),
         onConnected: () => this.wake(),
@@ -201,13 +130,13 @@ export class JobsWorker
         maxInFlight: Math.max(1, this.options.connections - 1),
       },
       {
-        freeSlots: () => this.slots.free(),
-        freeSlotsIn: (queue) => this.slots.freeIn(queue),
+        freeSlots: () => slots.free(),
+        freeSlotsIn: (queue) => slots.freeIn(queue),
         claim: (queue, limit) =>
-          this.repository.claim(queue, limit, this.options.leaseMs),
+          repository.claim(queue, limit, this.options.leaseMs),
         start: (row) => this.startJob(row),
-        onClaimSucceeded: () => this.onClaimSucceeded(),
-        onClaimFailed: (error) => this.onClaimFailed(error),
+        onClaimSucceeded: () => claimFailures.succeeded(),
+        onClaimFailed: (error) => claimFailures.failed(error),
       },
     );
     this.claims = claims;
@@ -222,11 +151,11 @@ export class JobsWorker
         ? workerScope.runInAsyncScope(() => claims.claimNew(queue, count))
         : null,
     );
-    this.heartbeat.start();
+    this.parts.heartbeat.start();
     // Sweep once at start: the previous run of this very process may have left orphans.
-    this.rescue.start(0);
-    this.janitor.start();
-    this.timers.startPolling();
+    this.parts.rescue.start(0);
+    this.parts.janitor.start();
+    this.parts.timers.startPolling();
     this.logger.log(
       `Worker started: queues ${this.queues.join(', ')}; concurrency ${this.options.concurrency}; ` +
         `lease ${this.options.leaseMs} ms; poll ${this.options.pollIntervalMs} ms`,
@@ -252,20 +181,22 @@ export class JobsWorker
     const wasRunning = this.state === 'running';
     this.state = wasRunning ? 'stopping' : 'stopped';
     this.stopLocalWakeUps?.();
-    this.timers.stop();
+    const parts = this.parts;
+    parts.timers.stop();
     if (!wasRunning) return;
     await this.claims?.stop();
-    const idle = await this.slots.waitForIdle(this.options.shutdownTimeoutMs);
-    if (!idle) await this.held.releaseUnfinished(this.repository, this.events);
-    await this.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
-    this.heartbeat.stop();
-    this.rescue.stop();
-    this.janitor.stop();
+    const idle = await parts.slots.waitForIdle(this.options.shutdownTimeoutMs);
+    if (!idle)
+      await parts.held.releaseUnfinished(parts.repository, this.events);
+    await parts.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
+    parts.heartbeat.stop();
+    parts.rescue.stop();
+    parts.janitor.stop();
     // Handlers released above that ignore their signal are no longer timed.
-    this.executor.stop();
+    parts.executor.stop();
     await this.listener?.close();
     // Waits for statements still in flight (a heartbeat, a sweep), then disconnects.
-    await this.pool.end();
+    await parts.pool.end();
     this.state = 'stopped';
     this.logger.log('Worker stopped');
     this.events.emit('worker.stopped', {});
@@ -282,43 +213,12 @@ export class JobsWorker
     this.claims?.wake(queues);
   }
 
-  private onClaimSucceeded(): void {
-    if (this.claimFailures > 0)
-      this.logger.log('Database reachable again: claiming resumed');
-    this.claimFailures = 0;
-  }
-
-  private onClaimFailed(error: unknown): void {
-    this.claimFailures += 1;
-    // Log the first failure and then every tenth, so an outage does not flood the log.
-    if (this.claimFailures === 1 || this.claimFailures % 10 === 0) {
-      this.logger.error(
-        `Could not claim jobs (${this.claimFailures} failure(s) in a row); retrying at the next poll: ${describeError(error)}`,
-      );
-    }
-    this.events.emit('worker.claim-failed', {
-      error,
-      failuresInARow: this.claimFailures,
-    });
-  }
-
   private startJob(row: ClaimedJobRow): void {
     const job = new HeldAttempt(row);
-    this.held.add(job);
-    this.slots.take(row.queue);
+    this.parts.held.add(job);
+    this.parts.slots.take(row.queue);
     if (this.events.has('job.claimed'))
       this.events.emit('job.claimed', { job: job.info });
-    this.executor.run(job, this.registry.get(row.jobType));
-  }
-
-  private onOutcomesWritten(written: readonly WrittenOutcome[]): void {
-    for (const outcome of written) {
-      this.held.delete(outcome.job);
-      // Armed once written: the row's run_at was computed by that statement, so it is due
-      // no later than retryInMs from now.
-      if (outcome.kind === 'failed' && outcome.failure.retryInMs !== null) {
-        this.timers.wakeAfter(outcome.failure.retryInMs + 5);
-      }
-    }
+    this.parts.executor.run(job, this.registry.get(row.jobType));
   }
 }

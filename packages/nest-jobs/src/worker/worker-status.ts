@@ -25,14 +25,6 @@ export class JobsWorkerStatus {
   constructor(private readonly worker: JobsWorker) {}
 
   snapshot(): WorkerStatusSnapshot {
-    const worker = this.worker;
-    return {
-      state: worker.workerState,
-      queues: [...worker.workedQueues],
-      running: worker.runningCount,
-      concurrency: worker.settings.concurrency,
-      listening: worker.listening,
-      claimFailuresInARow: worker.claimFailuresInARow,
-    };
+    return this.worker.snapshot();
   }
 }
