@@ -19,7 +19,8 @@ import {
 } from './insert-parameters.js';
 import type { JobsTable } from './jobs-table.js';
 import { buildJobsQueries, type JobsQueries } from './jobs.queries.js';
-import { SqlRunner, type PgPool } from './sql-runner.js';
+import type { TableState } from './migrations/schema-version.js';
+import { SqlRunner, type PgPool, type SqlExecutor } from './sql-runner.js';
 
 // The row types are re-exported so that callers keep importing them with the repository.
 export {
@@ -190,24 +191,22 @@ export class JobsRepository {
     return result.rowCount ?? 0;
   }
 
-  /** What start-up checks: the table and the pieces its migrations added. */
-  async tableState(): Promise<{
-    tableExists: boolean;
-    hasRetryPolicy: boolean;
-    hasFinishedIndex: boolean;
-  }> {
+  /**
+   * What start-up reads to know the table's schema version; on `executor` (a migration's
+   * transaction) instead of the pool when given.
+   */
+  async tableState(executor?: SqlExecutor): Promise<TableState> {
     const { schema, table, qualified, finishedIndex } = this.jobsTable;
-    const result = await this.sql.run(this.queries.tableState, [
-      qualified,
-      schema,
-      table,
-      `"${schema}"."${finishedIndex}"`,
-    ]);
-    const row = result.rows[0];
+    const statement = this.queries.tableState;
+    const values = [qualified, schema, table, `"${schema}"."${finishedIndex}"`];
+    const [row] = executor
+      ? await this.sql.runOn(executor, statement, values)
+      : (await this.sql.run(statement, values)).rows;
     return {
       tableExists: row.table_exists === true,
       hasRetryPolicy: row.has_retry_policy === true,
       hasFinishedIndex: row.has_finished_index === true,
+      comment: row.comment,
     };
   }
 
