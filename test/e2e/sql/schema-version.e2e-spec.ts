@@ -89,6 +89,24 @@ describe('schema version of the jobs table', () => {
     }));
   }
 
+  /** The start-up path with `runMigrations: true`, for `migrations`. */
+  function startWithRunMigrations(
+    migrations: readonly JobsMigrationDefinition[],
+  ): Promise<void> {
+    return prepareJobsTable(
+      dataSource,
+      repository,
+      { runMigrations: true },
+      migrations,
+    );
+  }
+
+  function migrate(
+    migrations: readonly JobsMigrationDefinition[],
+  ): Promise<void> {
+    return migrateJobsTable(dataSource, repository, migrations);
+  }
+
   async function tableComment(): Promise<string | null> {
     const [row] = await db.query(
       `SELECT obj_description('public.nest_jobs'::regclass, 'pg_class') AS comment`,
@@ -133,7 +151,7 @@ describe('schema version of the jobs table', () => {
   }
 
   it('after every migration, the status CHECK lists JobStatus and the finished index FINISHED_STATUSES', async () => {
-    await migrateJobsTable(dataSource, repository, MIGRATION_DEFINITIONS);
+    await migrate(MIGRATION_DEFINITIONS);
     const [{ check }] = await db.query(
       `SELECT pg_get_constraintdef(oid) AS check FROM pg_constraint
        WHERE conrelid = 'public.nest_jobs'::regclass AND conname = 'nest_jobs_status_check'`,
@@ -152,12 +170,7 @@ describe('schema version of the jobs table', () => {
 
   it('a migration from version 4 on records its version; start-up reads it and passes', async () => {
     const applied: number[] = [];
-    await prepareJobsTable(
-      dataSource,
-      repository,
-      { runMigrations: true },
-      watched(WITH_NOTE, applied),
-    );
+    await startWithRunMigrations(watched(WITH_NOTE, applied));
     expect(applied).toEqual([1, 2, 3, 4]);
     expect(await tableComment()).toBe('nest-jobs:4');
     expect(await hasNoteColumn()).toBe(true);
@@ -167,7 +180,7 @@ describe('schema version of the jobs table', () => {
   });
 
   it('names the first missing migration of a table at version 3', async () => {
-    await migrateJobsTable(dataSource, repository, MIGRATION_DEFINITIONS);
+    await migrate(MIGRATION_DEFINITIONS);
     await expect(
       checkJobsTable(repository, MIGRATION_DEFINITIONS),
     ).resolves.toBe(undefined);
@@ -181,27 +194,17 @@ describe('schema version of the jobs table', () => {
   });
 
   it('runMigrations applies only the migrations after the current version, and nothing when none is missing', async () => {
-    await migrateJobsTable(dataSource, repository, MIGRATION_DEFINITIONS);
+    await migrate(MIGRATION_DEFINITIONS);
     const applied: number[] = [];
     const migrations = watched(WITH_NOTE, applied);
-    await prepareJobsTable(
-      dataSource,
-      repository,
-      { runMigrations: true },
-      migrations,
-    );
+    await startWithRunMigrations(migrations);
     expect(applied).toEqual([4]);
-    await prepareJobsTable(
-      dataSource,
-      repository,
-      { runMigrations: true },
-      migrations,
-    );
+    await startWithRunMigrations(migrations);
     expect(applied).toEqual([4]);
   });
 
   it('concurrent start-ups at version 3 apply migration 4 once (the version is read again under the lock)', async () => {
-    await migrateJobsTable(dataSource, repository, MIGRATION_DEFINITIONS);
+    await migrate(MIGRATION_DEFINITIONS);
     const applied: number[] = [];
     const migrations = watched(WITH_NOTE, applied);
     // Hold the migration lock, so that all three read version 3 before any of them migrates.
@@ -211,11 +214,7 @@ describe('schema version of the jobs table', () => {
       await holder.query(
         `SELECT pg_advisory_lock(hashtext('nest-jobs:migrate'))`,
       );
-      const migrating = Promise.all(
-        [1, 2, 3].map(() =>
-          migrateJobsTable(dataSource, repository, migrations),
-        ),
-      );
+      const migrating = Promise.all([1, 2, 3].map(() => migrate(migrations)));
       await waitFor('three start-ups waiting for the lock', async () => {
         const [{ waiting }] = await db.query(
           `SELECT count(*)::int AS waiting FROM pg_locks
@@ -258,15 +257,10 @@ describe('schema version of the jobs table', () => {
   });
 
   it('a table at a version newer than the library knows is accepted (a rolling deploy: new instances migrate first)', async () => {
-    await migrateJobsTable(dataSource, repository, WITH_NOTE);
+    await migrate(WITH_NOTE);
     const applied: number[] = [];
     // This library's own list ends at 3; the table is at 4.
-    await prepareJobsTable(
-      dataSource,
-      repository,
-      { runMigrations: true },
-      watched(MIGRATION_DEFINITIONS, applied),
-    );
+    await startWithRunMigrations(watched(MIGRATION_DEFINITIONS, applied));
     expect(applied).toEqual([]);
     // The built library, as an instance of the previous release would run it.
     const module = await Test.createTestingModule({
@@ -294,7 +288,7 @@ describe('schema version of the jobs table', () => {
   });
 
   it("an up never lowers a higher record (re-running an older migration's idempotent DDL)", async () => {
-    await migrateJobsTable(dataSource, repository, WITH_NOTE);
+    await migrate(WITH_NOTE);
     await db.query(`COMMENT ON TABLE public.nest_jobs IS 'nest-jobs:9'`);
     await throughTypeOrm(WITH_NOTE, async (migrating) => {
       const runner = migrating.createQueryRunner();
@@ -312,7 +306,7 @@ describe('schema version of the jobs table', () => {
   });
 
   it("a comment of the user's own does not break the check, and is kept beside the record", async () => {
-    await migrateJobsTable(dataSource, repository, MIGRATION_DEFINITIONS);
+    await migrate(MIGRATION_DEFINITIONS);
     await db.query(
       `COMMENT ON TABLE public.nest_jobs IS 'Jobs of the billing app'`,
     );
@@ -323,7 +317,7 @@ describe('schema version of the jobs table', () => {
       'is at schema version 3 (its comment records no later nest-jobs version). Run the migration NestJobsTestAddNote0000000000004',
     );
 
-    await migrateJobsTable(dataSource, repository, WITH_NOTE);
+    await migrate(WITH_NOTE);
     expect(await tableComment()).toBe('Jobs of the billing app\nnest-jobs:4');
     await expect(checkJobsTable(repository, WITH_NOTE)).resolves.toBe(
       undefined,

@@ -22,15 +22,9 @@ import { buildJobsQueries, type JobsQueries } from './jobs.queries.js';
 import type { TableState } from './migrations/schema-version.js';
 import { SqlRunner, type PgPool, type SqlExecutor } from './sql-runner.js';
 
-// The row types are re-exported so that callers keep importing them with the repository.
-export {
-  attemptKey,
-  type AttemptRef,
-  type ClaimedJobRow,
-  type FailedAttempt,
-  type NewJobRow,
-  type RecoveredJob,
-} from './job-rows.js';
+// The worker, maintenance and tests import the row types and PgPool with the repository;
+// new code imports them from where they live.
+export * from './job-rows.js';
 export type { PgPool } from './sql-runner.js';
 
 /**
