@@ -7,8 +7,6 @@ import { jobRetentionQueries } from './queries/job-retention.queries.js';
 import { notifyQueries } from './queries/notify.queries.js';
 import { schemaStateQueries } from './queries/schema-state.queries.js';
 
-export type { NamedStatement } from './queries/named-statement.js';
-
 /**
  * Every statement nest-jobs runs at run time (DDL lives in ./migrations), built once per
  * table: the one list of statement names, each documented with its parameters where its
