@@ -1,4 +1,4 @@
-import type { NewJobRow } from '../sql/jobs.repository.js';
+import type { NewJobRow } from '../sql/job-rows.js';
 
 interface WaitingInsert {
   readonly rows: readonly NewJobRow[];

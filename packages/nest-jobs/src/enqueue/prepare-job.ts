@@ -13,7 +13,7 @@ import {
 import type { ResolvedJobsOptions } from '../jobs.options.js';
 import { serializePayload } from './payload-serializer.js';
 import { checkRetryPolicy } from '../retry/retry-policy.js';
-import type { NewJobRow } from '../sql/jobs.repository.js';
+import type { NewJobRow } from '../sql/job-rows.js';
 import { currentTraceId } from '../tracing/trace-context.js';
 import {
   checkInteger,

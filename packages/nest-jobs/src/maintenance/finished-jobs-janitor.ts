@@ -1,3 +1,7 @@
+import {
+  FINISHED_STATUSES,
+  type FinishedStatus,
+} from '../enums/job-status.enum.js';
 import type { ResolvedRetention } from './retention.options.js';
 import type { JobsRepository } from '../sql/jobs.repository.js';
 import { PeriodicTask } from './periodic-task.js';
@@ -5,11 +9,13 @@ import { PeriodicTask } from './periodic-task.js';
 /** Rows one retention statement deletes at most: short transactions, small WAL bursts. */
 const RETENTION_BATCH = 1_000;
 
-/** Each finished state and the retention option that keeps it. */
-const RETAINED = [
-  { status: 'completed', option: 'completedMs' },
-  { status: 'failed', option: 'failedMs' },
-] as const;
+/**
+ * The retention option of each finished state: a new finished state does not compile until
+ * it says how long it is kept.
+ */
+const RETENTION_OPTION: {
+  readonly [S in FinishedStatus]: keyof ResolvedRetention;
+} = { completed: 'completedMs', failed: 'failedMs' };
 
 /**
  * Deletes finished jobs older than their retention, in small batches (short transactions,
@@ -26,15 +32,17 @@ export class FinishedJobsJanitor extends PeriodicTask<number> {
   }
 
   protected override get enabled(): boolean {
-    return RETAINED.some(({ option }) => this.retention[option] !== false);
+    return FINISHED_STATUSES.some(
+      (status) => this.retention[RETENTION_OPTION[status]] !== false,
+    );
   }
 
   /** One sweep; resolves with how many rows it deleted. */
   protected async run(): Promise<number> {
     let deleted = 0;
     try {
-      for (const { status, option } of RETAINED) {
-        const ageMs = this.retention[option];
+      for (const status of FINISHED_STATUSES) {
+        const ageMs = this.retention[RETENTION_OPTION[status]];
         if (ageMs === false) continue;
         for (let count = RETENTION_BATCH; count === RETENTION_BATCH;) {
           if (this.isStopped) return deleted;

@@ -2,38 +2,66 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { TABLE_DEFAULTS } from '../jobs-table.options.js';
 import { checkIdentifier } from '../../utils/option-checks.js';
 import { describeJobsTable, type JobsTable } from '../jobs-table.js';
-import {
-  addFinishedIndexDdl,
-  addRetryPolicyDdl,
-  createJobsTableDdl,
-  dropFinishedIndexDdl,
-  dropJobsTableDdl,
-  dropRetryPolicyDdl,
-} from './create-jobs-table.ddl.js';
+import { createTable } from './0001-create-table.js';
+import { addRetryPolicy } from './0002-add-retry-policy.js';
+import { addFinishedIndex } from './0003-add-finished-index.js';
+import type { JobsMigrationDefinition } from './migration-definition.js';
 
 /** A TypeORM migration class (what `DataSourceOptions.migrations` accepts). */
 export type JobsMigrationClass = new () => MigrationInterface;
 
-/** The library's migrations, in order; each later one only adds to the earlier ones. */
-const STEPS = [
-  {
-    name: 'NestJobsCreateTable',
-    up: createJobsTableDdl,
-    down: dropJobsTableDdl,
-  },
-  {
-    name: 'NestJobsAddRetryPolicy',
-    up: addRetryPolicyDdl,
-    down: dropRetryPolicyDdl,
-  },
-  {
-    name: 'NestJobsAddFinishedIndex',
-    up: addFinishedIndexDdl,
-    down: dropFinishedIndexDdl,
-  },
-] as const;
+/**
+ * The library's migrations, in order; each later one only adds to the earlier ones.
+ * Adding a migration is one file `000N-<what>.ts` (defineJobsMigration with version N)
+ * and one line here: its TypeORM class, the version it records in the table's comment,
+ * the start-up check and `runMigrations` all derive from this list, and NEST_JOBS_MIGRATIONS
+ * carries it to users (the named class exports below are only for versions 1 to 3).
+ */
+export const MIGRATION_DEFINITIONS: readonly JobsMigrationDefinition[] = [
+  createTable,
+  addRetryPolicy,
+  addFinishedIndex,
+];
 
-function defineMigration(
+/**
+ * The name of `migration`'s TypeORM class for the table `jobs`: its timestamp is its version
+ * (1, 2, 3...), so the library's migrations sort before every application migration
+ * (TypeORM rejects a timestamp of 0: it treats it as missing). Users have these names
+ * recorded in their migrations tables: they must never change.
+ */
+export function typeOrmMigrationName(
+  migration: JobsMigrationDefinition,
+  jobs: JobsTable,
+): string {
+  const isDefault =
+    jobs.schema === TABLE_DEFAULTS.schema &&
+    jobs.table === TABLE_DEFAULTS.table;
+  // TypeORM reads the timestamp from the last 13 digits of the name, which must be unique.
+  const suffix = isDefault ? '' : `_${jobs.schema}_${jobs.table}`;
+  return `${migration.name}${suffix}${String(migration.version).padStart(13, '0')}`;
+}
+
+/** TypeORM classes of `migrations` (the library's list, or a test's) for the table `jobs`. */
+export function jobsMigrationClasses(
+  migrations: readonly JobsMigrationDefinition[],
+  jobs: JobsTable,
+): JobsMigrationClass[] {
+  return migrations.map((migration, index) => {
+    // The version is the timestamp and the place in the list: a gap or a swap would
+    // misname the migration that start-up asks for, and apply the wrong ones.
+    if (migration.version !== index + 1)
+      throw new Error(
+        `nest-jobs: migration ${migration.name} has version ${migration.version} at position ${index + 1} of the list`,
+      );
+    return typeOrmMigration(
+      typeOrmMigrationName(migration, jobs),
+      () => migration.up(jobs),
+      () => migration.down(jobs),
+    );
+  });
+}
+
+function typeOrmMigration(
   name: string,
   up: () => string[],
   down: () => string[],
@@ -53,9 +81,8 @@ function defineMigration(
 }
 
 /**
- * Builds the library's migration classes for a table name and schema. Their timestamps are
- * 1, 2, 3..., so they sort before every application migration (TypeORM rejects a timestamp
- * of 0: it treats it as missing). Every statement is idempotent.
+ * Builds the library's migration classes for a table name and schema (timestamps 1, 2,
+ * 3..., see typeOrmMigrationName). Every statement is idempotent.
  */
 export function createJobsMigrations(
   location: { schema?: string; table?: string } = {},
@@ -68,17 +95,9 @@ export function createJobsMigrations(
     'table',
     location.table ?? TABLE_DEFAULTS.table,
   );
-  const jobs: JobsTable = describeJobsTable(schema, table);
-  const isDefault =
-    schema === TABLE_DEFAULTS.schema && table === TABLE_DEFAULTS.table;
-  // TypeORM reads the timestamp from the last 13 digits of the name, which must be unique.
-  const suffix = isDefault ? '' : `_${schema}_${table}`;
-  return STEPS.map((step, index) =>
-    defineMigration(
-      `${step.name}${suffix}${String(index + 1).padStart(13, '0')}`,
-      () => step.up(jobs),
-      () => step.down(jobs),
-    ),
+  return jobsMigrationClasses(
+    MIGRATION_DEFINITIONS,
+    describeJobsTable(schema, table),
   );
 }
 
