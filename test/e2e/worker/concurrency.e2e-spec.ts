@@ -1,15 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
-import { jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { jobRows } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 import {
   connectionsOf,
   Gate,
   waitForListener,
   workerSuite,
-} from '../support/worker-apps.js';
+} from '../../support/worker-apps.js';
 import { DataSource } from 'typeorm';
 
 /** Handlers in flight now and at most, in all and per queue, across every app that shares it. */

@@ -3,14 +3,14 @@ import type { INestApplication } from '@nestjs/common';
 import { DEMO_DEFAULTS } from 'nest-jobs-demo/config/demo-config';
 import { createDemoApp } from 'nest-jobs-demo/create-demo-app';
 import request from 'supertest';
-import { CapturingLogger } from '../support/jobs-app.js';
-import { jobRow, type JobRow } from '../support/jobs-table.js';
+import { CapturingLogger } from '../../support/jobs-app.js';
+import { jobRow, type JobRow } from '../../support/jobs-table.js';
 import {
   createTestDatabase,
   otherConnections,
   type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+} from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /**
  * The demo application itself (apps/demo), booted in-process on a database of its own and

@@ -20,13 +20,13 @@ import {
 } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { CapturingLogger } from '../support/jobs-app.js';
+import { CapturingLogger } from '../../support/jobs-app.js';
 import {
   createTestDatabase,
   otherConnections,
   type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+} from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 @Injectable()
 class FirstMailer {

@@ -24,14 +24,14 @@ import {
   type JobsModuleOptions,
 } from 'nest-jobs';
 import { DataSource, Repository } from 'typeorm';
-import { createJobsApp, CapturingLogger } from '../support/jobs-app.js';
-import { jobRow } from '../support/jobs-table.js';
+import { createJobsApp, CapturingLogger } from '../../support/jobs-app.js';
+import { jobRow } from '../../support/jobs-table.js';
 import {
   createTestDatabase,
   otherConnections,
   type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+} from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const GREETING = Symbol('GREETING');
 

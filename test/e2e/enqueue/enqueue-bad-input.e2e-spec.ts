@@ -12,12 +12,12 @@ import {
   type EnqueueOptions,
 } from 'nest-jobs';
 import { DataSource } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import { jobRows } from '../support/jobs-table.js';
+import { createJobsApp, type JobsApp } from '../../support/jobs-app.js';
+import { jobRows } from '../../support/jobs-table.js';
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../support/test-database.js';
+} from '../../support/test-database.js';
 
 @Injectable()
 class Billing {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
+import { createJobsApp, type JobsApp } from '../../support/jobs-app.js';
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../support/test-database.js';
+} from '../../support/test-database.js';
 
 describe('a connection of the DataSource pool that dies between queries', () => {
   let db: TestDatabase;

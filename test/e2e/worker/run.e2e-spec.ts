@@ -7,10 +7,10 @@ import {
   JobsWorker,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { connectionsOf, workerSuite } from '../support/worker-apps.js';
+import { jobRow } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
+import { connectionsOf, workerSuite } from '../../support/worker-apps.js';
 
 /** What the handlers saw, shared with the test through DI. */
 class Seen {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { FatalJobError, Job, JobsService } from 'nest-jobs';
-import { jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { workerSuite } from '../support/worker-apps.js';
+import { jobRows } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
+import { workerSuite } from '../../support/worker-apps.js';
 
 @Injectable()
 class RetentionHandlers {

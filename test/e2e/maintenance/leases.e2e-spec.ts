@@ -7,10 +7,10 @@ import {
   LeaseLostError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { aborted, Gate, workerSuite } from '../support/worker-apps.js';
+import { jobRow } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
+import { aborted, Gate, workerSuite } from '../../support/worker-apps.js';
 
 /** Lets the test hold each attempt of a job until it says so, and see what happened to it. */
 class Attempts {

@@ -7,10 +7,10 @@ import {
   JobTimeoutError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow, type JobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { aborted, workerSuite } from '../support/worker-apps.js';
+import { jobRow, type JobRow } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
+import { aborted, workerSuite } from '../../support/worker-apps.js';
 
 /** Attempts each job id was run with, and the abort reasons handlers observed. */
 class Runs {
@@ -149,7 +149,7 @@ describe('worker: failures and retries', () => {
     expectFailedForGood(row, 4);
     expect(runs.of(id)).toEqual([1, 2, 3, 4]);
     expect(row.last_error).toMatch(/^Error: boom\n\s+at /);
-    expect(row.last_error).toContain('worker-failures.e2e-spec');
+    expect(row.last_error).toContain('worker/failures.e2e-spec');
     expect(
       app.logger
         .messages('error')

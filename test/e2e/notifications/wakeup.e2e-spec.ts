@@ -5,9 +5,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { jobRow, jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { jobRow, jobRows } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 import {
   connectionsOf,
   Gate,
@@ -15,7 +15,7 @@ import {
   waitForQuietWorker,
   workerSuite,
   type WorkerApp,
-} from '../support/worker-apps.js';
+} from '../../support/worker-apps.js';
 
 class Runs {
   readonly ids: string[] = [];

@@ -9,15 +9,15 @@ import {
   WorkerShutdownError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow, jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { jobRow, jobRows } from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 import {
   aborted,
   connectionsOf,
   Gate,
   workerSuite,
-} from '../support/worker-apps.js';
+} from '../../support/worker-apps.js';
 
 /** What the handlers of one test did. */
 class Journal {
@@ -185,7 +185,7 @@ describe('worker: shutdown', () => {
       process.execPath,
       [
         fileURLToPath(
-          new URL('./fixtures/worker-exit-after-close.mjs', import.meta.url),
+          new URL('../fixtures/worker-exit-after-close.mjs', import.meta.url),
         ),
         db.url,
         applicationName,

@@ -18,13 +18,13 @@ import {
 } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import { jobRow, jobRows } from '../support/jobs-table.js';
+import { createJobsApp, type JobsApp } from '../../support/jobs-app.js';
+import { jobRow, jobRows } from '../../support/jobs-table.js';
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+} from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 @Injectable()
 class Mailer {
