@@ -62,7 +62,7 @@ class LeaseHandlers {
 const LEASE_MS = 1_000;
 
 describe('worker: leases', () => {
-  const suite = useJobsSuite('worker_leases', { clearJobsAfterEach: true });
+  const suite = useJobsSuite('leases', { clearJobsAfterEach: true });
   const { db } = suite;
 
   const start = (

@@ -17,7 +17,7 @@ class RetentionHandlers {
 }
 
 describe('worker: retention of finished jobs', () => {
-  const suite = useJobsSuite('worker_retention');
+  const suite = useJobsSuite('retention');
   const { db } = suite;
 
   it('deletes finished jobs past their retention and nothing else', async () => {

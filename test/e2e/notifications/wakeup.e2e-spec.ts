@@ -106,7 +106,7 @@ async function channelWatcher(db: TestDatabase) {
 }
 
 describe('worker: wake-ups and reconnection', () => {
-  const suite = useJobsSuite('worker_wakeup');
+  const suite = useJobsSuite('wakeup');
   const { db } = suite;
 
   const start = (runs: Runs, worker: Record<string, unknown> = {}) =>
