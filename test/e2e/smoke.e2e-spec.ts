@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import { jobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { useJobsSuite, type SuiteApp } from '../support/jobs-suite.js';
+import { waitForStatus } from '../support/jobs-table.js';
 
 @Injectable()
 class Greeter {
@@ -19,25 +14,18 @@ class Greeter {
 }
 
 describe('smoke', () => {
-  let db: TestDatabase;
-  let app: JobsApp;
+  const suite = useJobsSuite('smoke');
+  const { db } = suite;
+  let app: SuiteApp;
   beforeAll(async () => {
-    db = await createTestDatabase('smoke');
-    app = await createJobsApp(db, { providers: [Greeter] });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    app = await suite.app({ providers: [Greeter] });
   });
 
   it('enqueues and runs a job', async () => {
     const id = await app
       .get(JobsService)
       .enqueue(Greeter, 'greet', { who: 'ada' });
-    await waitFor(
-      'completion',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
+    await waitForStatus(db, id, 'completed');
     expect(app.get(Greeter).seen).toEqual(['ada@1']);
   });
 });

@@ -7,10 +7,16 @@ import {
   LeaseLostError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { aborted, Gate, workerSuite } from '../support/worker-apps.js';
+import { aborted, Gate } from '../../support/gate.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import {
+  dbNow,
+  insertJobRow,
+  jobRow,
+  updateJobRow,
+  waitForStatus,
+} from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Lets the test hold each attempt of a job until it says so, and see what happened to it. */
 class Attempts {
@@ -56,19 +62,14 @@ class LeaseHandlers {
 const LEASE_MS = 1_000;
 
 describe('worker: leases', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_leases',
-    'wlease',
-    (created) => (db = created),
-    { clearJobsAfterEach: true },
-  );
+  const suite = useJobsSuite('leases', { clearJobsAfterEach: true });
+  const { db } = suite;
 
   const start = (
     attempts: Attempts,
     worker: { heartbeatIntervalMs?: number; leaseMs?: number } = {},
   ) =>
-    apps.start({
+    suite.app({
       providers: [LeaseHandlers, { provide: Attempts, useValue: attempts }],
       jobs: {
         worker: {
@@ -102,6 +103,18 @@ describe('worker: leases', () => {
       },
     );
 
+  /** A running row whose worker died during attempt `attempts`: its lease ran out a second ago. */
+  const expiredRow = (attempts: number) =>
+    ({
+      queue: 'leases',
+      job_type: 'lease.held',
+      status: 'running',
+      attempts,
+      max_retries: 3,
+      started_at: dbNow('-5 s'),
+      locked_until: dbNow('-1 s'),
+    }) as const;
+
   it('heartbeats keep a job that outlives its lease: it runs once and is never rescued', async () => {
     const attempts = new Attempts();
     const app = await start(attempts);
@@ -110,18 +123,14 @@ describe('worker: leases', () => {
     // Runs for over 2 s: about three lease lengths.
     await leaseRenewedPast(id, 3);
     attempts.gate(1).open();
-    await waitFor(
-      'completion',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
-    const row = (await jobRow(db, id))!;
+    const row = await waitForStatus(db, id, 'completed');
     expect(row).toMatchObject({ attempts: 1, last_error: null });
     expect(attempts.attempts()).toEqual([1]);
     expect(attempts.abortReasons.size).toBe(0);
     expect(app.logger.messages('warn').join('\n')).not.toMatch(
       /Rescued|Lost the lease/,
     );
-    await apps.close(app);
+    await app.close();
   });
 
   it('rescues a running row whose lease expired and runs it again', async () => {
@@ -130,21 +139,10 @@ describe('worker: leases', () => {
     attempts.gate(4).open();
     const app = await start(attempts);
     // As a worker that died during attempt 1 (and one that died at the last allowed attempt) left them.
-    const [{ id }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, status, attempts, max_retries, started_at, locked_until)
-       VALUES ('leases', 'lease.held', 'running', 1, 3, now() - interval '5 s', now() - interval '1 s')
-       RETURNING id`,
-    );
-    const [{ id: lastId }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, status, attempts, max_retries, started_at, locked_until)
-       VALUES ('leases', 'lease.held', 'running', 3, 3, now() - interval '5 s', now() - interval '1 s')
-       RETURNING id`,
-    );
+    const { id } = await insertJobRow(db, expiredRow(1));
+    const { id: lastId } = await insertJobRow(db, expiredRow(3));
     for (const jobId of [id, lastId])
-      await waitFor(
-        'the rescued job to complete',
-        async () => (await jobRow(db, jobId))?.status === 'completed',
-      );
+      await waitForStatus(db, jobId, 'completed');
     expect(attempts.started.map((ctx) => [ctx.id, ctx.attempt])).toEqual(
       expect.arrayContaining([
         [id, 2],
@@ -162,29 +160,21 @@ describe('worker: leases', () => {
     expect(app.logger.messages('warn').join('\n')).toContain(
       `Rescued job ${id}`,
     );
-    await apps.close(app);
+    await app.close();
   });
 
   it('fails for good an expired row that has no retries left', async () => {
     const attempts = new Attempts();
     const app = await start(attempts);
-    const [{ id }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, status, attempts, max_retries, started_at, locked_until)
-       VALUES ('leases', 'lease.held', 'running', 4, 3, now() - interval '5 s', now() - interval '1 s')
-       RETURNING id`,
-    );
-    await waitFor(
-      'the expired job to fail',
-      async () => (await jobRow(db, id))?.status === 'failed',
-    );
-    const row = (await jobRow(db, id))!;
+    const { id } = await insertJobRow(db, expiredRow(4));
+    const row = await waitForStatus(db, id, 'failed');
     expect(row).toMatchObject({ attempts: 4, locked_until: null });
     expect(row.finished_at).toBeInstanceOf(Date);
     expect(row.last_error).toMatch(
       /^Lease expired while attempt 4 was running/,
     );
     expect(attempts.started).toEqual([]);
-    await apps.close(app);
+    await app.close();
   });
 
   it('aborts an attempt whose claim was taken over, and ignores its late completion', async () => {
@@ -193,11 +183,11 @@ describe('worker: leases', () => {
     const id = await app.get(JobsService).enqueue(LeaseHandlers, 'held', {});
     await startedAttempt(attempts, 1);
     // Another worker rescued the job and claimed attempt 2 (it is running there now).
-    await db.query(
-      `UPDATE nest_jobs SET attempts = attempts + 1, started_at = now(),
-              locked_until = now() + interval '1 minute' WHERE id = $1`,
-      [id],
-    );
+    await updateJobRow(db, id, {
+      attempts: 2,
+      started_at: dbNow(),
+      locked_until: dbNow('1 minute'),
+    });
     const reason = await waitFor('attempt 1 to be aborted', () =>
       attempts.abortReasons.get(1),
     );
@@ -206,7 +196,7 @@ describe('worker: leases', () => {
     await waitFor('the slot to be free', () =>
       app.get(JobsWorker).runningCount === 0 ? true : undefined,
     );
-    await apps.close(app);
+    await app.close();
     // Closing wrote every outcome this process had: none touched attempt 2.
     const row = (await jobRow(db, id))!;
     expect(row).toMatchObject({
@@ -234,15 +224,13 @@ describe('worker: leases', () => {
     await waitFor('both attempts to start', () =>
       attempts.started.length === 2 ? true : undefined,
     );
-    await db.query(
-      `UPDATE nest_jobs SET attempts = attempts + 1, started_at = now() WHERE id = ANY($1)`,
-      [[completes, fails]],
-    );
+    for (const id of [completes, fails])
+      await updateJobRow(db, id, { attempts: 2, started_at: dbNow() });
     attempts.gate(1).open();
     await waitFor('the slots to be free', () =>
       app.get(JobsWorker).runningCount === 0 ? true : undefined,
     );
-    await apps.close(app);
+    await app.close();
     for (const id of [completes, fails]) {
       expect((await jobRow(db, id))!).toMatchObject({
         status: 'running',
@@ -261,10 +249,11 @@ describe('worker: leases', () => {
     await startedAttempt(attempts, 1);
     // As if attempt 1 had been rescued: pending again, and this worker claims attempt 2
     // while attempt 1's handler still runs.
-    await db.query(
-      `UPDATE nest_jobs SET status = 'pending', locked_until = NULL, run_at = now() WHERE id = $1`,
-      [id],
-    );
+    await updateJobRow(db, id, {
+      status: 'pending',
+      locked_until: null,
+      run_at: dbNow(),
+    });
     await startedAttempt(attempts, 2);
     const reason = await waitFor('attempt 1 to be aborted', () =>
       attempts.abortReasons.get(1),
@@ -275,15 +264,11 @@ describe('worker: leases', () => {
     await leaseRenewedPast(id, 3);
     expect(attempts.abortReasons.has(2)).toBe(false);
     attempts.gate(2).open();
-    await waitFor(
-      'completion',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
-    expect((await jobRow(db, id))!).toMatchObject({
+    expect(await waitForStatus(db, id, 'completed')).toMatchObject({
       attempts: 2,
       last_error: null,
     });
     expect(attempts.attempts()).toEqual([1, 2]);
-    await apps.close(app);
+    await app.close();
   });
 });

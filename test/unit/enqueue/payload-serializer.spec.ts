@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidPayloadError } from '../../packages/nest-jobs/src/errors/invalid-payload.error.js';
-import { serializePayload } from '../../packages/nest-jobs/src/enqueue/payload-serializer.js';
+import { InvalidPayloadError } from '../../../packages/nest-jobs/src/errors/invalid-payload.error.js';
+import { serializePayload } from '../../../packages/nest-jobs/src/enqueue/payload-serializer.js';
 
 const serialize = (payload: unknown, max = 1024) =>
   serializePayload('mail.send', payload, max);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   EnqueueFailedError,
@@ -12,12 +12,8 @@ import {
   type EnqueueOptions,
 } from 'nest-jobs';
 import { DataSource } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import { jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
+import { insertJobRow, jobRows } from '../../support/jobs-table.js';
 
 @Injectable()
 class Billing {
@@ -37,13 +33,13 @@ const circular: Record<string, unknown> = { a: 1 };
 circular.self = circular;
 
 describe('JobsService bad input', () => {
-  let db: TestDatabase;
-  let app: JobsApp;
+  const suite = useJobsSuite('bad_input');
+  const { db } = suite;
+  let app: SuiteApp;
   let jobs: JobsService;
 
   beforeAll(async () => {
-    db = await createTestDatabase('bad_input');
-    app = await createJobsApp(db, {
+    app = await suite.app({
       providers: [Billing],
       jobsModule: JobsModule.forRoot({
         runMigrations: true,
@@ -52,10 +48,6 @@ describe('JobsService bad input', () => {
       }),
     });
     jobs = app.get(JobsService);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
   });
 
   async function expectRejected(
@@ -310,18 +302,14 @@ describe('JobsService bad input', () => {
 });
 
 describe('JobsService with validateJobNames: false', () => {
-  let db: TestDatabase;
-  let app: JobsApp;
+  const suite = useJobsSuite('producer');
+  const { db } = suite;
+  let app: SuiteApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase('producer');
-    app = await createJobsApp(db, {
+    app = await suite.app({
       jobs: { validateJobNames: false, worker: { enabled: false } },
     });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
   });
 
   it('accepts names handled by another service', async () => {
@@ -348,24 +336,21 @@ describe('JobsService with validateJobNames: false', () => {
 
   it('the table refuses rows written by hand with a status outside the enum or malformed JSON', async () => {
     await expect(
-      db.query(
-        `INSERT INTO nest_jobs (job_type, status) VALUES ('by.hand', 'done')`,
-      ),
+      insertJobRow(db, { job_type: 'by.hand', status: 'done' as never }),
     ).rejects.toThrow('violates check constraint "nest_jobs_status_check"');
     await expect(
-      db.query(
-        `INSERT INTO nest_jobs (job_type, status) VALUES ('by.hand', 'PENDING')`,
-      ),
+      insertJobRow(db, { job_type: 'by.hand', status: 'PENDING' as never }),
     ).rejects.toThrow('violates check constraint "nest_jobs_status_check"');
+    // Written by hand: insertJobRow sends every payload as valid JSON, and this test is
+    // about what the column does with text that is not.
     await expect(
-      db.query(
-        `INSERT INTO nest_jobs (job_type, payload) VALUES ('by.hand', '{"unterminated": ')`,
-      ),
+      db.query(`INSERT INTO nest_jobs (job_type, payload) VALUES ($1, $2)`, [
+        'by.hand',
+        '{"unterminated": ',
+      ]),
     ).rejects.toThrow('invalid input syntax for type json');
     await expect(
-      db.query(
-        `INSERT INTO nest_jobs (job_type, max_retries) VALUES ('by.hand', -1)`,
-      ),
+      insertJobRow(db, { job_type: 'by.hand', max_retries: -1 }),
     ).rejects.toThrow(
       'violates check constraint "nest_jobs_max_retries_check"',
     );

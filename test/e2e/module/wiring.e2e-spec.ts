@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   Inject,
   Injectable,
@@ -24,14 +24,11 @@ import {
   type JobsModuleOptions,
 } from 'nest-jobs';
 import { DataSource, Repository } from 'typeorm';
-import { createJobsApp, CapturingLogger } from '../support/jobs-app.js';
-import { jobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  otherConnections,
-  type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { CapturingLogger } from '../../support/jobs-app.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { waitForStatus } from '../../support/jobs-table.js';
+import { otherConnections } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const GREETING = Symbol('GREETING');
 
@@ -68,14 +65,8 @@ class JobsConfig implements ConfigurableModuleOptionsFactory<
 class ConfigModule {}
 
 describe('JobsModule wiring', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('wiring');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const suite = useJobsSuite('wiring');
+  const { db } = suite;
 
   async function enqueueAndRun(
     app: { get<T>(t: unknown): T },
@@ -84,42 +75,31 @@ describe('JobsModule wiring', () => {
     const id = await app
       .get<JobsService>(JobsService)
       .enqueue(AuditedMailer, 'sendWelcome', { email });
-    await waitFor(
-      'the welcome job to complete',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
+    await waitForStatus(db, id, 'completed');
   }
 
   it('forRoot: discovers handlers and injects their dependencies', async () => {
-    const app = await createJobsApp(db, {
+    const app = await suite.app({
       providers: [AuditedMailer, { provide: GREETING, useValue: 'Hello' }],
       imports: [TypeOrmModule.forFeature([JobEntity])],
     });
-    try {
-      await enqueueAndRun(app, 'ada@example.com');
-      expect(app.get(AuditedMailer).sent).toEqual([
-        'Hello ada@example.com (row running, queue emails)',
-      ]);
-      expect(app.logger.messages('log')).toContain(
-        'Registered job "mail.welcome" (queue "emails") -> AuditedMailer#sendWelcome',
-      );
-    } finally {
-      await app.close();
-    }
+    await enqueueAndRun(app, 'ada@example.com');
+    expect(app.get(AuditedMailer).sent).toEqual([
+      'Hello ada@example.com (row running, queue emails)',
+    ]);
+    expect(app.logger.messages('log')).toContain(
+      'Registered job "mail.welcome" (queue "emails") -> AuditedMailer#sendWelcome',
+    );
   });
 
   it('forRoot() with no argument uses the default DataSource', async () => {
-    const app = await createJobsApp(db, {
+    const app = await suite.app({
       jobsModule: JobsModule.forRoot(),
       providers: [AuditedMailer, { provide: GREETING, useValue: 'Hi' }],
       imports: [TypeOrmModule.forFeature([JobEntity])],
     });
-    try {
-      expect(app.get(JobsWorker).workedQueues).toEqual(['emails']);
-      await enqueueAndRun(app, 'bob@example.com');
-    } finally {
-      await app.close();
-    }
+    expect(app.get(JobsWorker).workedQueues).toEqual(['emails']);
+    await enqueueAndRun(app, 'bob@example.com');
   });
 
   const asyncVariants: Array<
@@ -148,17 +128,13 @@ describe('JobsModule wiring', () => {
     ],
   ];
   it.each(asyncVariants)('forRootAsync %s', async (_variant, jobsModule) => {
-    const app = await createJobsApp(db, {
+    const app = await suite.app({
       jobsModule: jobsModule(),
       providers: [AuditedMailer, { provide: GREETING, useValue: 'Hey' }],
       imports: [TypeOrmModule.forFeature([JobEntity])],
     });
-    try {
-      await enqueueAndRun(app, 'cy@example.com');
-      expect(app.get(AuditedMailer).sent).toHaveLength(1);
-    } finally {
-      await app.close();
-    }
+    await enqueueAndRun(app, 'cy@example.com');
+    expect(app.get(AuditedMailer).sent).toHaveLength(1);
   });
 
   it('uses a named DataSource through the dataSourceToken extra', async () => {
@@ -194,10 +170,7 @@ describe('JobsModule wiring', () => {
       const id = await module
         .get(JobsService)
         .enqueue('mail.welcome', { email: 'named@example.com' });
-      await waitFor(
-        'completion via the named DataSource',
-        async () => (await jobRow(db, id))?.status === 'completed',
-      );
+      await waitForStatus(db, id, 'completed');
       expect(module.get(AuditedMailer).sent).toEqual([
         'Named named@example.com (row running, queue emails)',
       ]);
@@ -236,10 +209,7 @@ describe('JobsModule wiring', () => {
       const id = await module
         .get(JobsService)
         .enqueue(AuditedMailer, 'sendWelcome', { email: 'own@example.com' });
-      await waitFor(
-        'completion',
-        async () => (await jobRow(db, id))?.status === 'completed',
-      );
+      await waitForStatus(db, id, 'completed');
       await module.close();
       expect(dataSource.isInitialized).toBe(true);
       const job = await dataSource
@@ -264,7 +234,7 @@ describe('JobsModule wiring', () => {
     @Module({ providers: [SignupService], exports: [SignupService] })
     class SignupModule {}
 
-    const app = await createJobsApp(db, {
+    const app = await suite.app({
       jobsModule: JobsModule.forRoot({
         isGlobal: true,
         runMigrations: true,
@@ -272,11 +242,7 @@ describe('JobsModule wiring', () => {
       }),
       imports: [SignupModule],
     });
-    try {
-      expect(app.get(SignupService).jobs).toBeInstanceOf(JobsService);
-    } finally {
-      await app.close();
-    }
+    expect(app.get(SignupService).jobs).toBeInstanceOf(JobsService);
   });
 
   it('leaves no connection behind once the apps are closed', async () => {

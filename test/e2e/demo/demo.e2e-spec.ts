@@ -1,25 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { DEMO_DEFAULTS } from 'nest-jobs-demo/config/demo-config';
 import { createDemoApp } from 'nest-jobs-demo/create-demo-app';
 import request from 'supertest';
-import { CapturingLogger } from '../support/jobs-app.js';
-import { jobRow, type JobRow } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  otherConnections,
-  type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { CapturingLogger } from '../../support/jobs-app.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { jobRow, waitForStatus } from '../../support/jobs-table.js';
+import { otherConnections } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /**
  * The demo application itself (apps/demo), booted in-process on a database of its own and
  * driven over HTTP, as a user of the README would.
  */
 describe('demo app', () => {
-  let db: TestDatabase;
   let app: INestApplication | undefined;
   let logger: CapturingLogger;
+  const { db } = useJobsSuite('demo', { closeOwnConnections: closeDemo });
 
   /**
    * Boots the demo with its defaults (whatever DEMO_* variables the shell has), except a
@@ -47,27 +44,8 @@ describe('demo app', () => {
     );
   }
 
-  function waitForJob(id: string, status: string, timeoutMs = 10_000) {
-    return waitFor<JobRow>(
-      `job ${id} to be ${status}`,
-      async () => {
-        const row = await jobRow(db, id);
-        return row?.status === status && row;
-      },
-      { timeoutMs },
-    );
-  }
-
   beforeAll(async () => {
-    db = await createTestDatabase('demo');
     app = await bootDemo();
-  });
-  afterAll(async () => {
-    try {
-      await closeDemo();
-    } finally {
-      await db?.drop();
-    }
   });
 
   it('creates a user and enqueues its welcome email in the same transaction', async () => {
@@ -83,7 +61,7 @@ describe('demo app', () => {
     };
     expect(user.email).toBe('ada@example.com');
 
-    const job = await waitForJob(jobId, 'completed');
+    const job = await waitForStatus(db, jobId, 'completed');
     expect(job).toMatchObject({
       job_type: 'users.welcome-email',
       queue: 'emails',
@@ -136,7 +114,7 @@ describe('demo app', () => {
     const { body } = await http().post('/flaky').send({}).expect(202);
     const jobId = (body as { jobId: string }).jobId;
 
-    const job = await waitForJob(jobId, 'completed');
+    const job = await waitForStatus(db, jobId, 'completed');
     expect(job.attempts).toBe(3);
     expect(job.last_error).toMatch(/Simulated failure at attempt 2/);
     const retries = logger
@@ -262,7 +240,7 @@ describe('demo app', () => {
     expect((await jobRow(db, report.jobId))?.status).toBe('pending');
 
     app = await bootDemo();
-    await waitForJob(report.jobId, 'completed');
+    await waitForStatus(db, report.jobId, 'completed');
     const { body: done } = await http()
       .get(`/reports/${report.id}`)
       .expect(200);

@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import {
   JobStatus,
   parseJobStatus,
-} from '../../packages/nest-jobs/src/enums/job-status.enum.js';
-import { UnknownJobStatusError } from '../../packages/nest-jobs/src/errors/unknown-job-status.error.js';
+} from '../../../packages/nest-jobs/src/enums/job-status.enum.js';
+import { UnknownJobStatusError } from '../../../packages/nest-jobs/src/errors/unknown-job-status.error.js';
 
 describe('JobStatus', () => {
   it('has the four lowercase states', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   Injectable,
   Scope,
@@ -20,13 +20,10 @@ import {
 } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { CapturingLogger } from '../support/jobs-app.js';
-import {
-  createTestDatabase,
-  otherConnections,
-  type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { CapturingLogger } from '../../support/jobs-app.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { otherConnections } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 @Injectable()
 class FirstMailer {
@@ -57,19 +54,18 @@ class BadOptionsHandler {
  * start leaves nothing open behind.
  */
 describe('JobsModule start-up checks', () => {
-  let db: TestDatabase;
   let dataSource: DataSource;
+  const { db } = useJobsSuite('startup', {
+    closeOwnConnections: async () => {
+      await dataSource?.destroy();
+    },
+  });
 
   beforeAll(async () => {
-    db = await createTestDatabase('startup');
     dataSource = await new DataSource({
       type: 'postgres',
       url: db.url,
     }).initialize();
-  });
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
   });
 
   async function start(

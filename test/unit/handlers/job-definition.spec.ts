@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import {
   getJobMetadata,
   Job,
-} from '../../packages/nest-jobs/src/handlers/job.decorator.js';
-import { JobDefinitionError } from '../../packages/nest-jobs/src/errors/job-definition.error.js';
-import { defineJob } from '../../packages/nest-jobs/src/handlers/job-definition.js';
-import type { JobOptions } from '../../packages/nest-jobs/src/handlers/job-options.interface.js';
+} from '../../../packages/nest-jobs/src/handlers/job.decorator.js';
+import { JobDefinitionError } from '../../../packages/nest-jobs/src/errors/job-definition.error.js';
+import { defineJob } from '../../../packages/nest-jobs/src/handlers/job-definition.js';
+import type { JobOptions } from '../../../packages/nest-jobs/src/handlers/job-options.interface.js';
 
 function definitionOf(options: JobOptions) {
   class Reports {

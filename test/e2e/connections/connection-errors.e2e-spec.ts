@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
+import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
 
 describe('a connection of the DataSource pool that dies between queries', () => {
-  let db: TestDatabase;
-  let app: JobsApp;
+  const suite = useJobsSuite('connection_errors');
+  const { db } = suite;
+  let app: SuiteApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase('connection_errors');
-    app = await createJobsApp(db, { jobs: { worker: { enabled: false } } });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    app = await suite.app({ jobs: { worker: { enabled: false } } });
   });
 
   it('does not end the process: the failure reaches a listener, the pool goes on', async () => {

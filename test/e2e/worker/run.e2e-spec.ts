@@ -7,10 +7,13 @@ import {
   JobsWorker,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { connectionsOf, workerSuite } from '../support/worker-apps.js';
+import { connectionsOf } from '../../support/backends.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import {
+  insertJobRow,
+  jobRow,
+  waitForStatus,
+} from '../../support/jobs-table.js';
 
 /** What the handlers saw, shared with the test through DI. */
 class Seen {
@@ -73,11 +76,11 @@ class OtherHandlers {
 }
 
 describe('worker: running jobs', () => {
-  let db: TestDatabase;
-  const apps = workerSuite('worker_run', 'wrun', (created) => (db = created));
+  const suite = useJobsSuite('worker_run');
+  const { db } = suite;
 
   const start = (seen: Seen, extra: { pollIntervalMs?: number } = {}) =>
-    apps.start({
+    suite.app({
       providers: [RunHandlers, { provide: Seen, useValue: seen }],
       jobs: { worker: { pollIntervalMs: extra.pollIntervalMs ?? 50 } },
     });
@@ -94,11 +97,7 @@ describe('worker: running jobs', () => {
         { traceId: 'trace-run-1' },
       );
 
-    await waitFor(
-      'completion',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
-    const row = (await jobRow(db, id))!;
+    const row = await waitForStatus(db, id, 'completed');
     expect(row).toMatchObject({
       status: 'completed',
       attempts: 1,
@@ -128,20 +127,17 @@ describe('worker: running jobs', () => {
     expect(call!.abortedAtStart).toBe(false);
     // The job's trace id is the current one inside the handler, so follow-ups inherit it.
     expect(call!.traceInScope).toBe('trace-run-1');
-    await apps.close(app);
+    await app.close();
   });
 
   it('fails a row with an unknown job name for good and keeps working', async () => {
     const seen = new Seen();
     const app = await start(seen);
-    const [{ id: unknownId }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, payload) VALUES ('run', 'run.noSuchJob', '{}') RETURNING id`,
-    );
-    await waitFor(
-      'the unknown job to fail',
-      async () => (await jobRow(db, unknownId))?.status === 'failed',
-    );
-    const failed = (await jobRow(db, unknownId))!;
+    const { id: unknownId } = await insertJobRow(db, {
+      queue: 'run',
+      job_type: 'run.noSuchJob',
+    });
+    const failed = await waitForStatus(db, unknownId, 'failed');
     expect(failed.attempts).toBe(1);
     expect(failed.finished_at).toBeInstanceOf(Date);
     expect(failed.locked_until).toBeNull();
@@ -152,56 +148,50 @@ describe('worker: running jobs', () => {
     const id = await app
       .get(JobsService)
       .enqueue(RunHandlers, 'greet', { who: 'after' });
-    await waitFor(
-      'the next job to complete',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
+    await waitForStatus(db, id, 'completed');
     expect(seen.calls.map((call) => call.payload)).toEqual([{ who: 'after' }]);
     expect(app.logger.messages('error').join('\n')).toContain('run.noSuchJob');
-    await apps.close(app);
+    await app.close();
   });
 
   it('fails a hand-written row whose payload fails validate() for good, without running it', async () => {
     const seen = new Seen();
     const app = await start(seen);
-    const [{ id }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, payload, max_retries)
-       VALUES ('run', 'run.checked', '{"n": "not a number"}', 3) RETURNING id`,
-    );
-    await waitFor(
-      'the invalid job to fail',
-      async () => (await jobRow(db, id))?.status === 'failed',
-    );
-    const row = (await jobRow(db, id))!;
+    const { id } = await insertJobRow(db, {
+      queue: 'run',
+      job_type: 'run.checked',
+      payload: { n: 'not a number' },
+      max_retries: 3,
+    });
+    const row = await waitForStatus(db, id, 'failed');
     expect(row.attempts).toBe(1);
     expect(row.finished_at).toBeInstanceOf(Date);
     expect(row.last_error).toContain('PayloadDecodeError');
     expect(row.last_error).toContain('n must be a number');
 
     // A valid row of the same job runs.
-    const [{ id: validId }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, payload) VALUES ('run', 'run.checked', '{"n": 7}') RETURNING id`,
-    );
+    const { id: validId } = await insertJobRow(db, {
+      queue: 'run',
+      job_type: 'run.checked',
+      payload: { n: 7 },
+    });
     // A hand-written insert sends no NOTIFY: the poll finds it.
-    await waitFor(
-      'the valid job to complete',
-      async () => (await jobRow(db, validId))?.status === 'completed',
-    );
+    await waitForStatus(db, validId, 'completed');
     expect(seen.calls.map((call) => call.payload)).toEqual([{ n: 7 }]);
     expect((await jobRow(db, id))!.attempts).toBe(1);
-    await apps.close(app);
+    await app.close();
   });
 
   it('an API-only instance (worker.enabled false) enqueues but never claims, and does not LISTEN', async () => {
     const seen = new Seen();
-    const apiOnly = await apps.start({
+    const apiOnly = await suite.app({
       providers: [RunHandlers, { provide: Seen, useValue: seen }],
       jobs: { worker: { enabled: false, pollIntervalMs: 10 } },
     });
     expect(apiOnly.get(JobsWorker).workedQueues).toEqual([]);
     // A worker of another queue, on the same database, as a yardstick of time.
     const otherSeen = new Seen();
-    const other = await apps.start({
+    const other = await suite.app({
       providers: [OtherHandlers, { provide: Seen, useValue: otherSeen }],
       jobs: { worker: { pollIntervalMs: 10 } },
     });
@@ -213,10 +203,7 @@ describe('worker: running jobs', () => {
     // run one after another, the API-only instance has every chance to claim (it must not).
     for (let i = 0; i < 5; i += 1) {
       const pingId = await other.get(JobsService).enqueue('other.ping', { i });
-      await waitFor(
-        'the other worker to run its job',
-        async () => (await jobRow(db, pingId))?.status === 'completed',
-      );
+      await waitForStatus(db, pingId, 'completed');
     }
     expect(otherSeen.calls).toHaveLength(5);
     expect((await jobRow(db, id))!).toMatchObject({
@@ -230,16 +217,13 @@ describe('worker: running jobs', () => {
     expect(
       backends.filter((b) => b.application_name.endsWith('(listener)')),
     ).toEqual([]);
-    await apps.close(apiOnly);
-    await apps.close(other);
+    await apiOnly.close();
+    await other.close();
 
     // The job was claimable all along: a worker of its queue runs it.
     const worker = await start(seen);
-    await waitFor(
-      'a worker to run the job',
-      async () => (await jobRow(db, id))?.status === 'completed',
-    );
+    await waitForStatus(db, id, 'completed');
     expect(seen.calls.map((call) => call.payload)).toEqual([{ who: 'nobody' }]);
-    await apps.close(worker);
+    await worker.close();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { retryDelayMs } from '../../packages/nest-jobs/src/retry/backoff.js';
+import { retryDelayMs } from '../../../packages/nest-jobs/src/retry/backoff.js';
 
 const exponential = {
   type: 'exponential',

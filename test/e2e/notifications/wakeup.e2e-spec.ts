@@ -5,17 +5,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { jobRow, jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
 import {
   connectionsOf,
-  Gate,
   waitForListener,
   waitForQuietWorker,
-  workerSuite,
-  type WorkerApp,
-} from '../support/worker-apps.js';
+} from '../../support/backends.js';
+import { Gate } from '../../support/gate.js';
+import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
+import {
+  insertJobRow,
+  jobRow,
+  jobRows,
+  waitForStatus,
+} from '../../support/jobs-table.js';
+import { type TestDatabase } from '../../support/test-database.js';
+import { waitFor } from '../../support/wait-for.js';
 
 class Runs {
   readonly ids: string[] = [];
@@ -102,15 +106,11 @@ async function channelWatcher(db: TestDatabase) {
 }
 
 describe('worker: wake-ups and reconnection', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_wakeup',
-    'wwake',
-    (created) => (db = created),
-  );
+  const suite = useJobsSuite('wakeup');
+  const { db } = suite;
 
   const start = (runs: Runs, worker: Record<string, unknown> = {}) =>
-    apps.start({
+    suite.app({
       providers: [WakeHandlers, { provide: Runs, useValue: runs }],
       jobs: {
         worker: {
@@ -122,24 +122,20 @@ describe('worker: wake-ups and reconnection', () => {
     });
 
   const completesWithoutPolling = (id: string) =>
-    waitFor(
-      `job ${id} to complete without a poll`,
-      async () => (await jobRow(db, id))?.status === 'completed',
-      { timeoutMs: WOKEN_WITHIN_MS },
-    );
+    waitForStatus(db, id, 'completed', { timeoutMs: WOKEN_WITHIN_MS });
 
   /**
    * Once the LISTEN is in place the worker has nothing to do (the table holds no due job
    * and the start-up round is over or finds nothing): only a NOTIFY can wake it now.
    */
-  const idle = (app: WorkerApp) => waitForListener(db, app);
+  const idle = (app: SuiteApp) => waitForListener(db, app);
 
   /**
    * Idle, and done with its start-up claims: a local enqueue now finds no claim in flight.
    * (idle() only knows that the LISTEN is in place; the claim its connection triggers may
    * still be on its way.)
    */
-  const quiet = (app: WorkerApp) => waitForQuietWorker(db, app);
+  const quiet = (app: SuiteApp) => waitForQuietWorker(db, app);
 
   /** Enqueues `count` instant 'wake.ping' jobs in one call. */
   const enqueuePings = (jobs: JobsService, count: number) =>
@@ -167,12 +163,12 @@ describe('worker: wake-ups and reconnection', () => {
     const batch = await enqueuePings(jobs, 5);
     for (const batchId of batch) await completesWithoutPolling(batchId);
     expect(new Set(runs.ids)).toEqual(new Set([id, ...batch]));
-    await apps.close(app);
+    await app.close();
   });
 
   it('a NOTIFY claims from the queue it names, not from every queue of the worker', async () => {
     const runs = new Runs();
-    const app = await apps.start({
+    const app = await suite.app({
       providers: [
         WakeHandlers,
         SideQueueHandlers,
@@ -184,10 +180,10 @@ describe('worker: wake-ups and reconnection', () => {
     });
     await quiet(app);
     // A due job of the other queue that no NOTIFY announced.
-    const [{ id: sideId }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, payload)
-       VALUES ('wake-side', 'wake.side', '{}') RETURNING id`,
-    );
+    const { id: sideId } = await insertJobRow(db, {
+      queue: 'wake-side',
+      job_type: 'wake.side',
+    });
     const id = await (await producer()).enqueue(WakeHandlers, 'ping', {});
     await completesWithoutPolling(id);
     await quiet(app);
@@ -196,7 +192,7 @@ describe('worker: wake-ups and reconnection', () => {
     await db.query(`SELECT pg_notify('nest_jobs', 'wake-side')`);
     await completesWithoutPolling(sideId);
     expect(runs.ids).toEqual([id, sideId]);
-    await apps.close(app);
+    await app.close();
   });
 
   it('a transactional enqueue wakes the worker when the transaction commits', async () => {
@@ -211,7 +207,7 @@ describe('worker: wake-ups and reconnection', () => {
       );
     await completesWithoutPolling(id);
     expect(runs.ids).toEqual([id]);
-    await apps.close(app);
+    await app.close();
   });
 
   it('a worker whose LISTEN connection was killed reconnects and is woken again', async () => {
@@ -235,7 +231,7 @@ describe('worker: wake-ups and reconnection', () => {
     expect(app.logger.messages('log')).toContain(
       'LISTEN connection re-established',
     );
-    await apps.close(app);
+    await app.close();
   });
 
   it('survives the loss of every connection mid-run: running jobs complete, the app keeps working', async () => {
@@ -311,7 +307,7 @@ describe('worker: wake-ups and reconnection', () => {
     expect(
       (await connectionsOf(db, app.applicationName)).length,
     ).toBeGreaterThan(0);
-    await apps.close(app);
+    await app.close();
   });
   it('runs a retry when it is due, not at the next poll', async () => {
     const runs = new Runs();
@@ -330,7 +326,7 @@ describe('worker: wake-ups and reconnection', () => {
   it("an enqueue in the worker's own process starts at once, without NOTIFY, outside the caller's async context", async () => {
     // A role that may not call pg_notify: a NOTIFY would fail, so only the in-process
     // wake-up (or a poll, a minute away) can start the job.
-    await apps.close(await start(new Runs(), { enabled: false })); // creates the table
+    await (await start(new Runs(), { enabled: false })).close(); // creates the table
     const role = `nest_jobs_no_notify_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(8).toString('hex');
     await db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
@@ -346,7 +342,7 @@ describe('worker: wake-ups and reconnection', () => {
       url.username = role;
       url.password = password;
       const runs = new Runs();
-      const app = await apps.start({
+      const app = await suite.app({
         url: url.toString(),
         providers: [WakeHandlers, { provide: Runs, useValue: runs }],
         jobs: {
@@ -366,7 +362,7 @@ describe('worker: wake-ups and reconnection', () => {
       expect(app.logger.messages('warn').join('\n')).not.toContain(
         'Could not notify workers',
       );
-      await apps.close(app);
+      await app.close();
     } finally {
       await db.query(`DROP OWNED BY ${role}`);
       await db.query(`DROP ROLE ${role}`);
@@ -394,7 +390,7 @@ describe('worker: wake-ups and reconnection', () => {
     } finally {
       await watcher.end();
     }
-    await apps.close(app);
+    await app.close();
   });
 
   it('concurrent enqueues of its own process, arriving while its claim is out, are taken by the next claim without NOTIFY', async () => {
@@ -417,7 +413,7 @@ describe('worker: wake-ups and reconnection', () => {
     } finally {
       await watcher.end();
     }
-    await apps.close(app);
+    await app.close();
   });
 
   it('a worker without a free slot lets the NOTIFY wake another instance for its enqueue', async () => {
@@ -426,10 +422,7 @@ describe('worker: wake-ups and reconnection', () => {
     await quiet(busy);
     const jobs = busy.get(JobsService);
     const heldId = await jobs.enqueue(WakeHandlers, 'holdSlot', {});
-    await waitFor(
-      'the held job to run',
-      async () => (await jobRow(db, heldId))?.status === 'running',
-    );
+    await waitForStatus(db, heldId, 'running');
     const otherRuns = new Runs();
     const other = await start(otherRuns);
     await quiet(other);
@@ -444,8 +437,8 @@ describe('worker: wake-ups and reconnection', () => {
       busyRuns.hold.open();
       otherRuns.hold.open();
     }
-    await apps.close(busy);
-    await apps.close(other);
+    await busy.close();
+    await other.close();
   });
 
   it('a local claim that finds older due jobs ahead of the enqueued one sends the NOTIFY', async () => {
@@ -455,10 +448,10 @@ describe('worker: wake-ups and reconnection', () => {
     const watcher = await channelWatcher(db);
     try {
       // Due jobs no NOTIFY announced (written by hand, as a job whose run_at just came).
-      const older = await db.query<{ id: string }>(
-        `INSERT INTO nest_jobs (queue, job_type, payload)
-         VALUES ('wake', 'wake.ping', '{}'), ('wake', 'wake.ping', '{}') RETURNING id`,
-      );
+      const older = [
+        await insertJobRow(db, { queue: 'wake', job_type: 'wake.ping' }),
+        await insertJobRow(db, { queue: 'wake', job_type: 'wake.ping' }),
+      ];
       const id = await app.get(JobsService).enqueue(WakeHandlers, 'ping', {});
       // The claim for two takes the older jobs and comes back full: the new one may be
       // left, so other instances are told.
@@ -472,6 +465,6 @@ describe('worker: wake-ups and reconnection', () => {
     } finally {
       await watcher.end();
     }
-    await apps.close(app);
+    await app.close();
   });
 });

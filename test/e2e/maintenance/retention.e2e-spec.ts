@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { FatalJobError, Job, JobsService } from 'nest-jobs';
-import { jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { workerSuite } from '../support/worker-apps.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { dbNow, jobRows, updateJobRow } from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 @Injectable()
 class RetentionHandlers {
@@ -18,15 +17,11 @@ class RetentionHandlers {
 }
 
 describe('worker: retention of finished jobs', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_retention',
-    'wret',
-    (created) => (db = created),
-  );
+  const suite = useJobsSuite('retention');
+  const { db } = suite;
 
   it('deletes finished jobs past their retention and nothing else', async () => {
-    const app = await apps.start({
+    const app = await suite.app({
       providers: [RetentionHandlers],
       jobs: {
         retention: { completedMs: 1, failedMs: false },
@@ -62,7 +57,7 @@ describe('worker: retention of finished jobs', () => {
 
   it('with completedMs: 0 the completion itself deletes the row, and only completed rows', async () => {
     await db.query('DELETE FROM nest_jobs');
-    const app = await apps.start({
+    const app = await suite.app({
       providers: [RetentionHandlers],
       jobs: {
         retention: { completedMs: 0 },
@@ -98,12 +93,12 @@ describe('worker: retention of finished jobs', () => {
     expect(app.logger.messages('log').join('\n')).not.toContain(
       'past their retention',
     );
-    await apps.close(app);
+    await app.close();
   });
 
   it('keeps finished jobs younger than the retention', async () => {
     await db.query('DELETE FROM nest_jobs');
-    const app = await apps.start({
+    const app = await suite.app({
       providers: [RetentionHandlers],
       jobs: {
         retention: { completedMs: 3_600_000 },
@@ -119,10 +114,7 @@ describe('worker: retention of finished jobs', () => {
       'both to complete',
       async () => (await jobRows(db, "status = 'completed'")).length === 2,
     );
-    await db.query(
-      `UPDATE nest_jobs SET finished_at = now() - interval '2 hours' WHERE id = $1`,
-      [old],
-    );
+    await updateJobRow(db, old, { finished_at: dbNow('-2 hours') });
     // The sweep that deletes the old row has looked at the young one too: it must stay.
     await waitFor(
       'the old row to be deleted',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatJobError } from '../../packages/nest-jobs/src/utils/format-error.js';
+import { formatJobError } from '../../../packages/nest-jobs/src/utils/format-error.js';
 
 describe('formatJobError', () => {
   it('keeps message and stack, and the cause', () => {

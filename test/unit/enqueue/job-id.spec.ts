@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { uuidV7 } from '../../packages/nest-jobs/src/enqueue/job-id.js';
+import { uuidV7 } from '../../../packages/nest-jobs/src/enqueue/job-id.js';
 
 const V7 =
   /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ClaimScheduler } from '../../packages/nest-jobs/src/worker/claim-scheduler.js';
-import type { ClaimedJobRow } from '../../packages/nest-jobs/src/sql/jobs.repository.js';
+import { ClaimScheduler } from '../../../packages/nest-jobs/src/worker/claim-scheduler.js';
+import type { ClaimedJobRow } from '../../../packages/nest-jobs/src/sql/jobs.repository.js';
 
 interface PendingClaim {
   readonly queue: string;
@@ -14,7 +14,7 @@ interface PendingClaim {
  * A scheduler whose claims wait until the test answers them, over a worker of
  * `concurrency` slots whose handlers keep their slot (nothing finishes): the local-take
  * decisions are exact and nothing sleeps. The database side is covered by
- * test/e2e/worker-wakeup.e2e-spec.ts.
+ * test/e2e/notifications/wakeup.e2e-spec.ts.
  */
 function scheduler(concurrency: number, batchSize = concurrency) {
   let running = 0;

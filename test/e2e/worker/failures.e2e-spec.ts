@@ -7,10 +7,15 @@ import {
   JobTimeoutError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow, type JobRow } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import { aborted, workerSuite } from '../support/worker-apps.js';
+import { aborted } from '../../support/gate.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import {
+  insertJobRow,
+  jobRow,
+  waitForStatus,
+  type JobRow,
+} from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Attempts each job id was run with, and the abort reasons handlers observed. */
 class Runs {
@@ -104,15 +109,11 @@ class FailingHandlers {
 }
 
 describe('worker: failures and retries', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_failures',
-    'wfail',
-    (created) => (db = created),
-  );
+  const suite = useJobsSuite('worker_failures');
+  const { db } = suite;
 
   const start = (runs: Runs) =>
-    apps.start({
+    suite.app({
       providers: [FailingHandlers, { provide: Runs, useValue: runs }],
       jobs: {
         retry: { baseMs: 50 },
@@ -122,12 +123,7 @@ describe('worker: failures and retries', () => {
     });
 
   const settled = (id: string) =>
-    waitFor(`job ${id} to complete or fail for good`, async () => {
-      const row = await jobRow(db, id);
-      return row && (row.status === 'completed' || row.status === 'failed')
-        ? row
-        : undefined;
-    });
+    waitForStatus(db, id, ['completed', 'failed']);
 
   const expectFailedForGood = (row: JobRow, attempts: number) => {
     expect(row).toMatchObject({
@@ -149,13 +145,13 @@ describe('worker: failures and retries', () => {
     expectFailedForGood(row, 4);
     expect(runs.of(id)).toEqual([1, 2, 3, 4]);
     expect(row.last_error).toMatch(/^Error: boom\n\s+at /);
-    expect(row.last_error).toContain('worker-failures.e2e-spec');
+    expect(row.last_error).toContain('worker/failures.e2e-spec');
     expect(
       app.logger
         .messages('error')
         .some((line) => line.includes(id) && line.includes('for good')),
     ).toBe(true);
-    await apps.close(app);
+    await app.close();
   });
 
   it('schedules a retry: back to pending, lease cleared, run_at pushed into the future', async () => {
@@ -186,7 +182,7 @@ describe('worker: failures and retries', () => {
     );
     expect(row.run_at.getTime()).toBeLessThanOrEqual(now.getTime() + 60_000);
     expect(runs.of(id)).toEqual([1]);
-    await apps.close(app);
+    await app.close();
     expect((await jobRow(db, id))!.status).toBe('pending');
   });
 
@@ -200,7 +196,7 @@ describe('worker: failures and retries', () => {
     expectFailedForGood(row, 2);
     expect(runs.of(id)).toEqual([1, 2]);
     expect(row.last_error).toMatch(/^TypeError: rejected!\n\s+at /);
-    await apps.close(app);
+    await app.close();
   });
 
   it('records non-Error thrown values readably', async () => {
@@ -221,7 +217,7 @@ describe('worker: failures and retries', () => {
       'Non-Error value thrown: null',
       'Non-Error value thrown: 7',
     ]);
-    await apps.close(app);
+    await app.close();
   });
 
   it('fails an attempt whose handler returns a thenable that throws, and runs the rest of its claim', async () => {
@@ -241,7 +237,7 @@ describe('worker: failures and retries', () => {
     expect(row.last_error).toMatch(/^RangeError: then\(\) exploded/);
     for (const other of await Promise.all(others.map(settled)))
       expect(other).toMatchObject({ status: 'completed', attempts: 1 });
-    await apps.close(app);
+    await app.close();
   });
 
   it('times out an attempt: the signal is aborted with JobTimeoutError and the attempt fails', async () => {
@@ -270,7 +266,7 @@ describe('worker: failures and retries', () => {
     expect(hangs.last_error).toMatch(
       /^JobTimeoutError: Job timed out after 150 ms/,
     );
-    await apps.close(app);
+    await app.close();
   });
 
   it('fails for good after one run: maxRetries 0, FatalJobError, retry type none', async () => {
@@ -286,11 +282,11 @@ describe('worker: failures and retries', () => {
     const fatalId = await jobs.enqueue(FailingHandlers, 'fatal', {});
     const noRetryId = await jobs.enqueue(FailingHandlers, 'noRetry', {});
     // The worker honours the policy even for a row that allows retries (written by hand).
-    const [{ id: handNoRetryId }] = await db.query<{ id: string }>(
-      `INSERT INTO nest_jobs (queue, job_type, payload, max_retries)
-       VALUES ($1, 'fail.noRetry', '{}', 3) RETURNING id`,
-      [Q],
-    );
+    const { id: handNoRetryId } = await insertJobRow(db, {
+      queue: Q,
+      job_type: 'fail.noRetry',
+      max_retries: 3,
+    });
 
     const [zero, fatal, noRetry, handNoRetry] = await Promise.all(
       [zeroId, fatalId, noRetryId, handNoRetryId].map(settled),
@@ -305,7 +301,7 @@ describe('worker: failures and retries', () => {
     expect(handNoRetry!.last_error).toMatch(/^Error: not retried/);
     for (const id of [zeroId, fatalId, noRetryId, handNoRetryId])
       expect(runs.of(id)).toEqual([1]);
-    await apps.close(app);
+    await app.close();
   });
 
   it('completes a job that succeeds on a retry', async () => {
@@ -318,7 +314,7 @@ describe('worker: failures and retries', () => {
     expect(row).toMatchObject({ status: 'completed', attempts: 3 });
     expect(row.finished_at).toBeInstanceOf(Date);
     expect(runs.of(id)).toEqual([1, 2, 3]);
-    await apps.close(app);
+    await app.close();
   });
 
   describe('backoff timing', () => {
@@ -415,7 +411,7 @@ describe('worker: failures and retries', () => {
       } finally {
         await db.query(`DROP TRIGGER job_history ON nest_jobs`);
       }
-      await apps.close(app);
+      await app.close();
     });
   });
 });

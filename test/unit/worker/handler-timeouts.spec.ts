@@ -9,7 +9,7 @@ import {
 import {
   HandlerTimeouts,
   TimeoutEntry,
-} from '../../packages/nest-jobs/src/worker/handler-timeouts.js';
+} from '../../../packages/nest-jobs/src/worker/handler-timeouts.js';
 
 class Named extends TimeoutEntry {
   constructor(readonly name: string) {

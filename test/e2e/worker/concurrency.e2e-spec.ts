@@ -1,16 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, JobsService, type JobContext } from 'nest-jobs';
-import { jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import {
-  connectionsOf,
-  Gate,
-  waitForListener,
-  workerSuite,
-} from '../support/worker-apps.js';
 import { DataSource } from 'typeorm';
+import { connectionsOf, waitForListener } from '../../support/backends.js';
+import { Gate } from '../../support/gate.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { jobRows } from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Handlers in flight now and at most, in all and per queue, across every app that shares it. */
 class InFlight {
@@ -82,13 +78,10 @@ class GatedHandlers {
 }
 
 describe('worker: concurrency', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_concurrency',
-    'wconc',
-    (created) => (db = created),
-    { clearJobsAfterEach: true },
-  );
+  const suite = useJobsSuite('worker_concurrency', {
+    clearJobsAfterEach: true,
+  });
+  const { db } = suite;
 
   const start = (
     inFlight: InFlight,
@@ -96,7 +89,7 @@ describe('worker: concurrency', () => {
     worker: Record<string, unknown>,
     poolSize?: number,
   ) =>
-    apps.start({
+    suite.app({
       poolSize,
       providers: [
         SlowHandlers,
@@ -140,7 +133,7 @@ describe('worker: concurrency', () => {
     expect(inFlight.max).toBe(3);
     expect(inFlight.maxPerQueue.get('capped')).toBe(1);
     expect(inFlight.maxPerQueue.get('bulk')).toBeLessThanOrEqual(3);
-    await apps.close(app);
+    await app.close();
   });
 
   it('two instances on one table run each of 200 jobs exactly once, and both do work', async () => {
@@ -168,8 +161,8 @@ describe('worker: concurrency', () => {
     expect(by('a')).toBeGreaterThan(0);
     expect(by('b')).toBeGreaterThan(0);
     expect(inFlight.max).toBeLessThanOrEqual(10);
-    await apps.close(a);
-    await apps.close(b);
+    await a.close();
+    await b.close();
   });
 
   it('works on connections of its own: an exhausted application pool does not stop it, and worker.connections caps them', async () => {
@@ -206,17 +199,17 @@ describe('worker: concurrency', () => {
       );
       expect(inFlight.executions).toHaveLength(30);
       expect(workerConnections).toBe(1);
-      await apps.close(producer);
+      await producer.close();
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
     }
-    await apps.close(app);
+    await app.close();
   });
 
   it('claims a backlog with two claims at once when the slots hold two batches, never beyond its slots', async () => {
     const gate = new Gate();
-    const app = await apps.start({
+    const app = await suite.app({
       providers: [GatedHandlers, { provide: Gate, useValue: gate }],
       jobs: {
         worker: {
@@ -266,6 +259,6 @@ describe('worker: concurrency', () => {
     expect(handlers.ran).toHaveLength(20);
     expect(new Set(handlers.ran).size).toBe(20);
     expect(handlers.maxRunning).toBe(6);
-    await apps.close(app);
+    await app.close();
   });
 });

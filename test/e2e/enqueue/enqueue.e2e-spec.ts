@@ -1,11 +1,4 @@
-import {
-  afterAll,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { getEntityManagerToken } from '@nestjs/typeorm';
 import {
@@ -18,13 +11,9 @@ import {
 } from 'nest-jobs';
 import pg from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { createJobsApp, type JobsApp } from '../support/jobs-app.js';
-import { jobRow, jobRows } from '../support/jobs-table.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
+import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
+import { jobRow, jobRows } from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 @Injectable()
 class Mailer {
@@ -41,14 +30,14 @@ const UUID =
 
 /** The worker is disabled here: these tests look at rows exactly as enqueue wrote them. */
 describe('JobsService.enqueue', () => {
-  let db: TestDatabase;
-  let app: JobsApp;
+  const suite = useJobsSuite('enqueue');
+  const { db } = suite;
+  let app: SuiteApp;
   let jobs: JobsService;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    db = await createTestDatabase('enqueue');
-    app = await createJobsApp(db, {
+    app = await suite.app({
       providers: [Mailer],
       jobsModule: JobsModule.forRoot({
         runMigrations: true,
@@ -58,10 +47,6 @@ describe('JobsService.enqueue', () => {
     });
     jobs = app.get(JobsService);
     dataSource = app.get(DataSource);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
   });
   beforeEach(async () => {
     await db.query('DELETE FROM nest_jobs');

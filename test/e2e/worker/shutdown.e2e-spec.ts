@@ -9,15 +9,11 @@ import {
   WorkerShutdownError,
   type JobContext,
 } from 'nest-jobs';
-import { jobRow, jobRows } from '../support/jobs-table.js';
-import { type TestDatabase } from '../support/test-database.js';
-import { waitFor } from '../support/wait-for.js';
-import {
-  aborted,
-  connectionsOf,
-  Gate,
-  workerSuite,
-} from '../support/worker-apps.js';
+import { connectionsOf } from '../../support/backends.js';
+import { aborted, Gate } from '../../support/gate.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
+import { jobRow, jobRows, waitForStatus } from '../../support/jobs-table.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** What the handlers of one test did. */
 class Journal {
@@ -92,20 +88,15 @@ class ShutdownHandlers {
 }
 
 describe('worker: shutdown', () => {
-  let db: TestDatabase;
-  const apps = workerSuite(
-    'worker_shutdown',
-    'wstop',
-    (created) => (db = created),
-    { clearJobsAfterEach: true },
-  );
+  const suite = useJobsSuite('worker_shutdown', { clearJobsAfterEach: true });
+  const { db } = suite;
 
   const start = (
     journal: Journal,
     shutdownTimeoutMs: number,
     queues?: string[],
   ) =>
-    apps.start({
+    suite.app({
       providers: [ShutdownHandlers, { provide: Journal, useValue: journal }],
       jobs: {
         worker: {
@@ -132,7 +123,7 @@ describe('worker: shutdown', () => {
     await started(journal);
     journal.release.open();
     // The handler still has about 500 ms to go.
-    await apps.close(app);
+    await app.close();
     expect(journal.finished).toEqual([id]);
     expect((await jobRow(db, id))!).toMatchObject({
       status: 'completed',
@@ -150,7 +141,7 @@ describe('worker: shutdown', () => {
     const deaf = await jobs.enqueue(ShutdownHandlers, 'deaf', {});
     await started(journal, 2);
 
-    await apps.close(app);
+    await app.close();
     expect(journal.abortReasons.get(stuck)).toBeInstanceOf(WorkerShutdownError);
     // A handler that ignores its signal is still told, and its job still released.
     expect(journal.abortReasons.get(deaf)).toBeInstanceOf(WorkerShutdownError);
@@ -176,7 +167,7 @@ describe('worker: shutdown', () => {
     });
     expect(new Set(journal.finished)).toEqual(new Set([stuck, deaf]));
     expect((await jobRow(db, stuck))!.attempts).toBe(2);
-    await apps.close(next);
+    await next.close();
   });
 
   it('a stopped worker keeps no timer alive for a handler that ignores its signal: the process exits', async () => {
@@ -185,7 +176,7 @@ describe('worker: shutdown', () => {
       process.execPath,
       [
         fileURLToPath(
-          new URL('./fixtures/worker-exit-after-close.mjs', import.meta.url),
+          new URL('../fixtures/worker-exit-after-close.mjs', import.meta.url),
         ),
         db.url,
         applicationName,
@@ -237,7 +228,7 @@ describe('worker: shutdown', () => {
     const draining = app.get(JobsWorker).stop();
     journal.release.open();
     await draining;
-    await apps.close(app);
+    await app.close();
 
     expect(journal.finished).toEqual([first]);
     expect((await jobRow(db, first))!.status).toBe('completed');
@@ -254,11 +245,7 @@ describe('worker: shutdown', () => {
     });
 
     const next = await start(journal, 5_000);
-    await waitFor(
-      'the follow-up to run',
-      async () =>
-        (await jobRow(db, journal.followUps[0]!))?.status === 'completed',
-    );
-    await apps.close(next);
+    await waitForStatus(db, journal.followUps[0]!, 'completed');
+    await next.close();
   });
 });
