@@ -78,10 +78,15 @@ describe('demo app', () => {
         traceId: 'e2e-signup-1',
       }),
     );
-    expect(logger.messages('debug')).toContainEqual(
-      expect.stringMatching(
-        new RegExp(`Completed job ${jobId} .*\\[trace e2e-signup-1\\]`),
-      ),
+    // The worker's completion carries the request's trace id (GET /events: JobsEvents).
+    const events = await http().get('/events?limit=200').expect(200);
+    expect(events.body).toContainEqual(
+      expect.objectContaining({
+        event: 'job.completed',
+        jobId,
+        attempt: 1,
+        traceId: 'e2e-signup-1',
+      }),
     );
     await http()
       .post('/users')
@@ -117,12 +122,20 @@ describe('demo app', () => {
     const job = await waitForStatus(db, jobId, 'completed');
     expect(job.attempts).toBe(3);
     expect(job.last_error).toMatch(/Simulated failure at attempt 2/);
-    const retries = logger
-      .messages('warn')
-      .filter((line) => line.includes(`Job ${jobId} (demo.flaky)`));
+    const events = await http().get('/events?limit=200').expect(200);
+    const retries = (
+      events.body as Array<{ event: string; jobId?: string }>
+    ).filter((e) => e.event === 'job.retried' && e.jobId === jobId);
+    // Newest first.
     expect(retries).toEqual([
-      expect.stringMatching(/attempt 1 failed, retry in \d+ ms/),
-      expect.stringMatching(/attempt 2 failed, retry in \d+ ms/),
+      expect.objectContaining({
+        attempt: 2,
+        detail: expect.stringMatching(/^retry in \d+ ms$/),
+      }),
+      expect.objectContaining({
+        attempt: 1,
+        detail: expect.stringMatching(/^retry in \d+ ms$/),
+      }),
     ]);
   });
 

@@ -11,10 +11,9 @@ import {
   type JobsEventName,
 } from 'nest-jobs';
 import { DataSource } from 'typeorm';
-import { jobRow } from '../../support/jobs-table.js';
-import { type TestDatabase } from '../../support/test-database.js';
+import { jobRow, waitForStatus } from '../../support/jobs-table.js';
 import { waitFor } from '../../support/wait-for.js';
-import { workerSuite, type WorkerApp } from '../../support/worker-apps.js';
+import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
 
 /** Handlers that succeed, fail until told otherwise, or fail for good. */
 @Injectable()
@@ -43,7 +42,7 @@ type Recorded = {
 }[JobsEventName];
 
 /** Subscribes to every job event of `app` and keeps them in order. */
-function record(app: WorkerApp): Recorded[] {
+function record(app: SuiteApp): Recorded[] {
   const seen: Recorded[] = [];
   const events = app.get(JobsEvents);
   const names: JobsEventName[] = [
@@ -72,12 +71,10 @@ function eventsOf(seen: Recorded[], jobId: string): string[] {
 }
 
 describe('events: the typed catalogue', () => {
-  let db: TestDatabase;
-  const apps = workerSuite('events', 'ev', (created) => (db = created), {
-    clearJobsAfterEach: true,
-  });
+  const suite = useJobsSuite('events', { clearJobsAfterEach: true });
+  const { db } = suite;
   const start = () =>
-    apps.start({
+    suite.app({
       providers: [EventHandlers],
       jobs: { validateJobNames: false, worker: { pollIntervalMs: 50 } },
     });
@@ -117,9 +114,7 @@ describe('events: the typed catalogue', () => {
     expect(completed.payload.durationMs).toBeGreaterThanOrEqual(0);
     // What listeners get cannot change the worker's state.
     expect(Object.isFrozen(completed.payload.job)).toBe(true);
-    await waitFor('the row to be completed', async () =>
-      (await jobRow(db, id))?.status === 'completed' ? true : undefined,
-    );
+    await waitForStatus(db, id, 'completed');
   });
 
   it('reports each failed attempt as retried or failed, with the reason and the stored error', async () => {
@@ -169,11 +164,35 @@ describe('events: the typed catalogue', () => {
       'job.failed',
     ]);
     // The event's error text is what the row stores.
-    await waitFor('the failure to be written', async () =>
-      (await jobRow(db, fatal))?.status === 'failed' ? true : undefined,
-    );
+    await waitForStatus(db, fatal, 'failed');
     expect((await jobRow(db, fatal))!.last_error).toBe(
       (of(fatal)[0]!.payload as { errorText: string }).errorText,
+    );
+  });
+
+  it('the per-job log lines are a subscriber of the events', async () => {
+    const app = await start();
+    const jobs = app.get(JobsService);
+    const ok = await jobs.enqueue(EventHandlers, 'ok', {}, { traceId: 'tr-2' });
+    const flaky = await jobs.enqueue(EventHandlers, 'flaky', { n: 3 });
+    await waitForStatus(db, ok, 'completed');
+    await waitForStatus(db, flaky, 'failed');
+    const { logger } = app;
+    expect(logger.messages('debug')).toEqual(
+      expect.arrayContaining([
+        `Claimed job ${ok} (ev.ok) attempt 1 [trace tr-2]`,
+        `Completed job ${ok} (ev.ok) attempt 1 [trace tr-2]`,
+      ]),
+    );
+    expect(logger.messages('warn')).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^Job ${flaky} \\(ev\\.flaky\\) attempt 1 failed, retry in \\d+ ms: Error: flaky failure 3$`,
+        ),
+      ),
+    );
+    expect(logger.messages('error')).toContain(
+      `Job ${flaky} (ev.flaky) failed for good at attempt 2: Error: flaky failure 3`,
     );
   });
 
@@ -210,15 +229,11 @@ describe('events: the typed catalogue', () => {
     });
     const jobs = app.get(JobsService);
     const first = await jobs.enqueue(EventHandlers, 'ok', {});
-    await waitFor('the first completion', async () =>
-      (await jobRow(db, first))?.status === 'completed' ? true : undefined,
-    );
+    await waitForStatus(db, first, 'completed');
     await waitFor('the listener to see it', () => calls.includes(first));
     off();
     const second = await jobs.enqueue(EventHandlers, 'ok', {});
-    await waitFor('the second completion', async () =>
-      (await jobRow(db, second))?.status === 'completed' ? true : undefined,
-    );
+    await waitForStatus(db, second, 'completed');
     expect(calls).toEqual([first]);
     await waitFor('both listener failures to be logged', () =>
       ['listener bug', 'async bug'].every((text) =>
@@ -248,7 +263,7 @@ describe('events: the typed catalogue', () => {
       listening: true,
       claimFailuresInARow: 0,
     });
-    const apiOnly = await apps.start({
+    const apiOnly = await suite.app({
       providers: [EventHandlers],
       jobs: { worker: { enabled: false } },
     });
@@ -257,7 +272,7 @@ describe('events: the typed catalogue', () => {
       queues: [],
       listening: false,
     });
-    await apps.close(app);
+    await app.close();
     expect(status.snapshot()).toMatchObject({
       state: 'stopped',
       listening: false,

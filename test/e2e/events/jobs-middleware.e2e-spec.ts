@@ -9,10 +9,9 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { DataSource } from 'typeorm';
-import { jobRow, jobRows } from '../../support/jobs-table.js';
-import { type TestDatabase } from '../../support/test-database.js';
+import { jobRow, jobRows, waitForStatus } from '../../support/jobs-table.js';
 import { waitFor } from '../../support/wait-for.js';
-import { workerSuite } from '../../support/worker-apps.js';
+import { useJobsSuite } from '../../support/jobs-suite.js';
 
 /** What the middleware and handlers saw, in order, and how the test steers them. */
 class Trail {
@@ -85,13 +84,11 @@ class MiddlewareHandlers {
 }
 
 describe('middleware: around enqueue and around work', () => {
-  let db: TestDatabase;
-  const apps = workerSuite('middleware', 'mw', (created) => (db = created), {
-    clearJobsAfterEach: true,
-  });
+  const suite = useJobsSuite('middleware', { clearJobsAfterEach: true });
+  const { db } = suite;
   const start = async () => {
     const trail = new Trail();
-    const app = await apps.start({
+    const app = await suite.app({
       // Listed inner first: the order option, not the provider order, decides the nesting.
       providers: [
         { provide: Trail, useValue: trail },
@@ -103,14 +100,11 @@ describe('middleware: around enqueue and around work', () => {
     });
     return { app, trail, jobs: app.get(JobsService) };
   };
-  const statusOf = async (id: string) => (await jobRow(db, id))?.status;
 
   it('wraps every handler call, lowest order outermost, with the real JobContext', async () => {
     const { trail, jobs } = await start();
     const id = await jobs.enqueue(MiddlewareHandlers, 'run', { n: 1 });
-    await waitFor('the job to complete', async () =>
-      (await statusOf(id)) === 'completed' ? true : undefined,
-    );
+    await waitForStatus(db, id, 'completed');
     expect(trail.steps).toEqual([
       'outer:before',
       'inner:before:mw.run',
@@ -124,17 +118,13 @@ describe('middleware: around enqueue and around work', () => {
     const { trail, jobs } = await start();
     trail.workMode = 'throw';
     const failed = await jobs.enqueue(MiddlewareHandlers, 'run', { n: 2 });
-    await waitFor('the job to fail', async () =>
-      (await statusOf(failed)) === 'failed' ? true : undefined,
-    );
+    await waitForStatus(db, failed, 'failed');
     expect((await jobRow(db, failed))!.last_error).toContain(
       'middleware refused',
     );
     trail.workMode = 'skip';
     const skipped = await jobs.enqueue(MiddlewareHandlers, 'run', { n: 3 });
-    await waitFor('the job to complete', async () =>
-      (await statusOf(skipped)) === 'completed' ? true : undefined,
-    );
+    await waitForStatus(db, skipped, 'completed');
     expect(trail.steps).not.toContain('handler:2');
     expect(trail.steps).not.toContain('handler:3');
   });

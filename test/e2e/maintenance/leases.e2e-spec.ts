@@ -8,6 +8,7 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { aborted, Gate } from '../../support/gate.js';
+import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
 import {
   dbNow,
@@ -70,7 +71,11 @@ describe('worker: leases', () => {
     worker: { heartbeatIntervalMs?: number; leaseMs?: number } = {},
   ) =>
     suite.app({
-      providers: [LeaseHandlers, { provide: Attempts, useValue: attempts }],
+      providers: [
+        EventLog,
+        LeaseHandlers,
+        { provide: Attempts, useValue: attempts },
+      ],
       jobs: {
         worker: {
           leaseMs: LEASE_MS,
@@ -127,9 +132,9 @@ describe('worker: leases', () => {
     expect(row).toMatchObject({ attempts: 1, last_error: null });
     expect(attempts.attempts()).toEqual([1]);
     expect(attempts.abortReasons.size).toBe(0);
-    expect(app.logger.messages('warn').join('\n')).not.toMatch(
-      /Rescued|Lost the lease/,
-    );
+    const events = app.get(EventLog);
+    expect(events.of('job.rescued')).toEqual([]);
+    expect(events.of('job.lease-lost')).toEqual([]);
     await app.close();
   });
 
@@ -157,9 +162,17 @@ describe('worker: leases', () => {
       /^Lease expired while attempt 1 was running/,
     );
     expect((await jobRow(db, lastId))!.attempts).toBe(4);
-    expect(app.logger.messages('warn').join('\n')).toContain(
-      `Rescued job ${id}`,
-    );
+    expect(
+      app
+        .get(EventLog)
+        .of('job.rescued')
+        .flatMap((e) => e.jobs),
+    ).toContainEqual({
+      id,
+      name: 'lease.held',
+      attempt: 1,
+      status: 'pending',
+    });
     await app.close();
   });
 
@@ -205,9 +218,9 @@ describe('worker: leases', () => {
       finished_at: null,
       last_error: null,
     });
-    expect(app.logger.messages('warn').join('\n')).toContain(
-      `Lost the lease of job ${id}`,
-    );
+    expect(app.get(EventLog).of('job.lease-lost')).toEqual([
+      { job: expect.objectContaining({ id, attempt: 1 }) },
+    ]);
   });
 
   it('fences a completion or failure that ends before the heartbeat notices the takeover', async () => {

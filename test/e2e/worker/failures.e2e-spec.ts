@@ -8,6 +8,7 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { aborted } from '../../support/gate.js';
+import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
 import {
   insertJobRow,
@@ -114,7 +115,7 @@ describe('worker: failures and retries', () => {
 
   const start = (runs: Runs) =>
     suite.app({
-      providers: [FailingHandlers, { provide: Runs, useValue: runs }],
+      providers: [EventLog, FailingHandlers, { provide: Runs, useValue: runs }],
       jobs: {
         retry: { baseMs: 50 },
         // Retries become due between polls (a retry sends no NOTIFY): poll often.
@@ -146,11 +147,12 @@ describe('worker: failures and retries', () => {
     expect(runs.of(id)).toEqual([1, 2, 3, 4]);
     expect(row.last_error).toMatch(/^Error: boom\n\s+at /);
     expect(row.last_error).toContain('worker/failures.e2e-spec');
-    expect(
-      app.logger
-        .messages('error')
-        .some((line) => line.includes(id) && line.includes('for good')),
-    ).toBe(true);
+    expect(app.get(EventLog).of('job.failed')).toContainEqual(
+      expect.objectContaining({
+        job: expect.objectContaining({ id, attempt: 4 }),
+        reason: 'retries-exhausted',
+      }),
+    );
     await app.close();
   });
 

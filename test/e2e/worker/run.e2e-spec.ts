@@ -8,6 +8,7 @@ import {
   type JobContext,
 } from 'nest-jobs';
 import { connectionsOf } from '../../support/backends.js';
+import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
 import {
   insertJobRow,
@@ -81,7 +82,7 @@ describe('worker: running jobs', () => {
 
   const start = (seen: Seen, extra: { pollIntervalMs?: number } = {}) =>
     suite.app({
-      providers: [RunHandlers, { provide: Seen, useValue: seen }],
+      providers: [EventLog, RunHandlers, { provide: Seen, useValue: seen }],
       jobs: { worker: { pollIntervalMs: extra.pollIntervalMs ?? 50 } },
     });
 
@@ -150,7 +151,12 @@ describe('worker: running jobs', () => {
       .enqueue(RunHandlers, 'greet', { who: 'after' });
     await waitForStatus(db, id, 'completed');
     expect(seen.calls.map((call) => call.payload)).toEqual([{ who: 'after' }]);
-    expect(app.logger.messages('error').join('\n')).toContain('run.noSuchJob');
+    expect(app.get(EventLog).of('job.failed')).toContainEqual(
+      expect.objectContaining({
+        job: expect.objectContaining({ id: unknownId, name: 'run.noSuchJob' }),
+        reason: 'no-handler',
+      }),
+    );
     await app.close();
   });
 

@@ -11,6 +11,7 @@ import {
 } from 'nest-jobs';
 import { connectionsOf } from '../../support/backends.js';
 import { aborted, Gate } from '../../support/gate.js';
+import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
 import { jobRow, jobRows, waitForStatus } from '../../support/jobs-table.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -97,7 +98,11 @@ describe('worker: shutdown', () => {
     queues?: string[],
   ) =>
     suite.app({
-      providers: [ShutdownHandlers, { provide: Journal, useValue: journal }],
+      providers: [
+        EventLog,
+        ShutdownHandlers,
+        { provide: Journal, useValue: journal },
+      ],
       jobs: {
         worker: {
           ...(queues ? { queues } : {}),
@@ -141,6 +146,7 @@ describe('worker: shutdown', () => {
     const deaf = await jobs.enqueue(ShutdownHandlers, 'deaf', {});
     await started(journal, 2);
 
+    const events = app.get(EventLog);
     await app.close();
     expect(journal.abortReasons.get(stuck)).toBeInstanceOf(WorkerShutdownError);
     // A handler that ignores its signal is still told, and its job still released.
@@ -156,8 +162,10 @@ describe('worker: shutdown', () => {
       });
       expect(row.last_error).toContain('Worker is shutting down');
     }
-    expect(app.logger.messages('warn').join('\n')).toContain(
-      'returned 2 unfinished job(s) to pending',
+    const [released, ...more] = events.of('job.released');
+    expect(more).toEqual([]);
+    expect(released!.jobs.map((job) => job.id).sort()).toEqual(
+      [stuck, deaf].sort(),
     );
 
     const next = await start(journal, 300);

@@ -3,7 +3,12 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { JobsEvents, type JobsEventMap, type JobsEventName } from 'nest-jobs';
+import {
+  JobsEvents,
+  type JobAttemptInfo,
+  type JobsEventMap,
+  type JobsEventName,
+} from 'nest-jobs';
 
 /** One event as the demo shows it. */
 export interface RecentEvent {
@@ -12,6 +17,7 @@ export interface RecentEvent {
   jobId?: string;
   job?: string;
   attempt?: number;
+  traceId?: string | null;
   detail?: string;
 }
 
@@ -75,6 +81,11 @@ export class RecentEventsService
   }
 }
 
-function attempt(job: { id: string; name: string; attempt: number }) {
-  return { jobId: job.id, job: job.name, attempt: job.attempt };
+function attempt(job: JobAttemptInfo) {
+  return {
+    jobId: job.id,
+    job: job.name,
+    attempt: job.attempt,
+    traceId: job.traceId,
+  };
 }
