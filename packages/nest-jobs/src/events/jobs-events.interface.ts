@@ -3,20 +3,9 @@
  * about jobs and workers. Every event is emitted after the fact it reports; listeners run
  * synchronously in the emitting code path, so keep them short and hand slow work off.
  */
+import type { JobAttemptInfo } from '../handlers/job-context.interface.js';
 
-/** One attempt of a job, as events and work middleware see it. */
-export interface JobAttemptInfo {
-  /** Row id (uuid). */
-  readonly id: string;
-  /** Job name (`job_type`). */
-  readonly name: string;
-  readonly queue: string;
-  /** 1 for the first attempt. */
-  readonly attempt: number;
-  readonly maxRetries: number;
-  /** Trace id stored with the job, or null. */
-  readonly traceId: string | null;
-}
+export type { JobAttemptInfo };
 
 /** One job of an enqueue, as events and enqueue middleware see it (before it is written). */
 export interface EnqueuedJobInfo {

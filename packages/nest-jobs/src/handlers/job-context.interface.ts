@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 
-/** What a `@Job()` handler receives as its second argument. */
-export interface JobContext {
+/** One attempt of a job: what handlers, events and middleware all know of it. */
+export interface JobAttemptInfo {
   /** Row id (uuid). */
   readonly id: string;
   /** Job name (`job_type`). */
@@ -14,6 +14,10 @@ export interface JobContext {
   readonly maxRetries: number;
   /** Trace id of the request that enqueued the job, or null. Follow-up enqueues inherit it. */
   readonly traceId: string | null;
+}
+
+/** What a `@Job()` handler receives as its second argument. */
+export interface JobContext extends JobAttemptInfo {
   /** When the job was enqueued. */
   readonly createdAt: Date;
   /**
