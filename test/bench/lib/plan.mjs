@@ -24,7 +24,8 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
         continue;
       }
       const scenarioVariants =
-        { enqueue: enqueueVariants, drain: drainVariants }[scenario] ?? variants;
+        { enqueue: enqueueVariants, drain: drainVariants }[scenario] ??
+        variants;
       for (const variant of scenarioVariants) {
         runs.push({ scenario, system, variant, extra: {} });
       }

@@ -77,7 +77,10 @@ export function rawQueueSql(table = 'bigint') {
             name: 'raw_insert_many',
             text: `INSERT INTO raw_jobs (queue, payload) SELECT $1, p FROM unnest($2::jsonb[]) AS p`,
           },
-      notify: { name: 'raw_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` },
+      notify: {
+        name: 'raw_notify',
+        text: `SELECT pg_notify('${CHANNEL}', $1)`,
+      },
       // `id = ANY(ARRAY(subquery))` rather than `UPDATE ... FROM (subquery)`: with FROM, the planner
       // may hash-join the candidates against a sequential scan of the whole table (it did at 40k
       // rows, in both the custom and the generic plan), which makes every claim O(table); this form

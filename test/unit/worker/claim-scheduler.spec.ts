@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClaimScheduler } from '../../../packages/nest-jobs/src/worker/claim-scheduler.js';
-import type { ClaimedJobRow } from '../../../packages/nest-jobs/src/sql/jobs.repository.js';
+import type { ClaimedJobRow } from '../../../packages/nest-jobs/src/sql/job-rows.js';
 
 interface PendingClaim {
   readonly queue: string;

@@ -1,6 +1,7 @@
 import type { JobsEvents } from '../events/jobs-events.js';
 import { LeaseLostError } from '../errors/job-failure.errors.js';
-import { attemptKey, type JobsRepository } from '../sql/jobs.repository.js';
+import { type JobsRepository } from '../sql/jobs.repository.js';
+import { attemptKey } from '../sql/job-rows.js';
 import type { HeldAttempt } from '../worker/held-attempt.js';
 import { describeError } from '../utils/describe-error.js';
 import { PeriodicTask } from './periodic-task.js';

@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../handlers/job-definition.js';
 import { effectiveRetryPolicy } from '../handlers/job-definition.js';
-import type { ClaimedJobRow } from '../sql/jobs.repository.js';
+import type { ClaimedJobRow } from '../sql/job-rows.js';
 import { retryDelayMs } from './backoff.js';
 import type {
   ResolvedRetryPolicy,

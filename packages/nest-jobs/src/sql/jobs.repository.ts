@@ -24,8 +24,6 @@ import { SqlRunner, type PgPool, type SqlExecutor } from './sql-runner.js';
 
 // The worker, maintenance and tests import the row types and PgPool with the repository;
 // new code imports them from where they live.
-export * from './job-rows.js';
-export type { PgPool } from './sql-runner.js';
 
 /**
  * The run-time face of the jobs table: each method picks its statement (./queries), builds

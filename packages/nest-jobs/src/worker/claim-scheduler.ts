@@ -1,4 +1,4 @@
-import type { ClaimedJobRow } from '../sql/jobs.repository.js';
+import type { ClaimedJobRow } from '../sql/job-rows.js';
 
 /** What the scheduler asks of the worker. */
 export interface ClaimHooks {

@@ -1,5 +1,5 @@
 import type { JobAttemptInfo } from '../events/jobs-events.interface.js';
-import type { ClaimedJobRow } from '../sql/jobs.repository.js';
+import type { ClaimedJobRow } from '../sql/job-rows.js';
 
 /**
  * One claimed attempt held by this process, from claim until its outcome is written (or

@@ -1,9 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type {
-  AttemptRef,
-  FailedAttempt,
-  JobsRepository,
-} from '../sql/jobs.repository.js';
+import type { JobsRepository } from '../sql/jobs.repository.js';
+import type { AttemptRef, FailedAttempt } from '../sql/job-rows.js';
 import type { HeldAttempt } from './held-attempt.js';
 import { sleep } from '../utils/sleep.js';
 import { describeError } from '../utils/describe-error.js';
