@@ -4,7 +4,9 @@ import { getJobsMiddlewareMetadata } from './events/jobs-middleware.js';
 import type { JobsMiddleware } from './events/jobs-middleware.js';
 import { JobsMiddlewareRegistry } from './events/jobs-middleware.registry.js';
 import { chainWork } from './events/middleware-chain.js';
+import { describeValue } from './errors/invalid-options.error.js';
 import { JobDefinitionError } from './errors/job-definition.error.js';
+import { JobsMiddlewareError } from './errors/jobs-middleware.error.js';
 import type { JobContext } from './handlers/job-context.interface.js';
 import { getJobMetadata } from './handlers/job.decorator.js';
 import { defineJob } from './handlers/job-definition.js';
@@ -36,26 +38,25 @@ export class JobsExplorer implements OnModuleInit {
 
   private collectMiddleware(wrapper: InstanceWrapper): void {
     const options = getJobsMiddlewareMetadata(wrapper.metatype);
-    if (!options || !wrapper.instance) return;
+    if (!options) return;
     const name = wrapper.metatype?.name ?? String(wrapper.name);
     if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
-      throw new JobDefinitionError(
+      throw new JobsMiddlewareError(
         name,
-        'a @JobsMiddleware() class must be a singleton (default-scoped) provider',
+        'must be a singleton (default-scoped) provider: it wraps every job of the process, ' +
+          'not one request; resolve request-scoped dependencies with ModuleRef inside it',
       );
     }
     const order = options.order ?? 0;
     if (typeof order !== 'number' || !Number.isFinite(order)) {
-      throw new JobDefinitionError(
+      throw new JobsMiddlewareError(
         name,
-        `@JobsMiddleware({ order }) expects a finite number, got ${String(order)}`,
+        `has an invalid order: expected a finite number, got ${describeValue(order)}`,
       );
     }
-    this.middleware.register({
-      name,
-      instance: wrapper.instance as JobsMiddleware,
-      order,
-    });
+    const instance = wrapper.instance as JobsMiddleware | undefined;
+    if (!instance) return;
+    this.middleware.register({ name, instance, order });
     this.logger.log(`Registered jobs middleware ${name}`);
   }
 

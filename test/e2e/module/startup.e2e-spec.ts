@@ -12,6 +12,8 @@ import {
   Job,
   JobDefinitionError,
   JobEntity,
+  JobsMiddleware,
+  JobsMiddlewareError,
   JobsModule,
   JobsService,
   JobsTableMissingError,
@@ -42,6 +44,18 @@ class RequestScopedHandler {
   @Job()
   handle() {}
 }
+
+@JobsMiddleware()
+@Injectable({ scope: Scope.REQUEST })
+class RequestScopedMiddleware implements JobsMiddleware {
+  work(_payload: unknown, _ctx: unknown, next: () => unknown) {
+    return next();
+  }
+}
+
+@JobsMiddleware({ order: Number.NaN })
+@Injectable()
+class UnorderedMiddleware implements JobsMiddleware {}
 
 @Injectable()
 class BadOptionsHandler {
@@ -302,6 +316,23 @@ describe('JobsModule start-up checks', () => {
       expect(error).toBeInstanceOf(JobDefinitionError);
       expect(error.message).toContain(
         'Invalid @Job handler RequestScopedHandler#handle: job handlers must live in singleton',
+      );
+    });
+
+    it('rejects a request-scoped @JobsMiddleware() and one with an invalid order', async () => {
+      const scoped = await startupError({ runMigrations: true }, [
+        RequestScopedMiddleware,
+      ]);
+      expect(scoped).toBeInstanceOf(JobsMiddlewareError);
+      expect(scoped.message).toContain(
+        'nest-jobs middleware RequestScopedMiddleware must be a singleton',
+      );
+      const unordered = await startupError({ runMigrations: true }, [
+        UnorderedMiddleware,
+      ]);
+      expect(unordered).toBeInstanceOf(JobsMiddlewareError);
+      expect(unordered.message).toBe(
+        'nest-jobs middleware UnorderedMiddleware has an invalid order: expected a finite number, got NaN',
       );
     });
 
