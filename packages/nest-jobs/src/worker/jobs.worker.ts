@@ -23,6 +23,12 @@ import { createWorkerParts, type WorkerParts } from './worker-parts.js';
 import type { WorkerStatusSnapshot } from './worker-status.js';
 import type { ResolvedWorkerOptions } from './worker.options.js';
 
+/**
+ * The least time shutdown gives pending outcome writes (a quarter lease if longer): past it the
+ * leases rescue what is left.
+ */
+const MIN_OUTCOME_DRAIN_MS = 2_000;
+
 /** Where the worker is in its life. */
 export type WorkerState =
   'idle' | 'disabled' | 'running' | 'stopping' | 'stopped';
@@ -189,7 +195,9 @@ export class JobsWorker
     const idle = await parts.slots.waitForIdle(this.options.shutdownTimeoutMs);
     if (!idle)
       await parts.held.releaseUnfinished(parts.repository, this.events);
-    await parts.outcomes.drain(Math.max(2_000, this.options.leaseMs / 4));
+    await parts.outcomes.drain(
+      Math.max(MIN_OUTCOME_DRAIN_MS, this.options.leaseMs / 4),
+    );
     parts.heartbeat.stop();
     parts.rescue.stop();
     parts.janitor.stop();
