@@ -168,6 +168,13 @@ interface LockEntry {
   [field: string]: unknown;
 }
 
+/** The package.json fields of a throw-away application. */
+export interface AppManifest {
+  name: string;
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
 /**
  * A package-lock.json for a new application, cut from the workspace's lockfile: the packages
  * its dependencies reach, at the versions `npm ci` installed (and so left in the npm cache),
@@ -179,11 +186,7 @@ interface LockEntry {
  */
 export function lockfileFor(
   appDir: string,
-  manifest: {
-    name: string;
-    dependencies: Record<string, string>;
-    devDependencies?: Record<string, string>;
-  },
+  manifest: AppManifest,
   library: PackedLibrary,
 ): object {
   const workspace = JSON.parse(
@@ -277,11 +280,7 @@ function pick(source: object, fields: readonly string[]): object {
  */
 export async function installApp(
   appDir: string,
-  manifest: {
-    name: string;
-    dependencies: Record<string, string>;
-    devDependencies?: Record<string, string>;
-  },
+  manifest: AppManifest,
   library: PackedLibrary,
 ): Promise<number> {
   writeFileSync(
