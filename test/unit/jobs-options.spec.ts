@@ -15,7 +15,12 @@ describe('resolveJobsOptions', () => {
         completedMs: 7 * 24 * 3600 * 1000,
         failedMs: 30 * 24 * 3600 * 1000,
       },
-      retry: { type: 'exponential', baseMs: 1000, capMs: 3_600_000 },
+      retry: {
+        type: 'exponential',
+        baseMs: 1000,
+        capMs: 3_600_000,
+        jitter: 'upper-half',
+      },
       worker: {
         enabled: true,
         queues: null,

@@ -45,7 +45,10 @@ export type {
 export type { JobsModuleOptions } from './jobs-module-options.interface.js';
 export type { JobsRetentionOptions } from './maintenance/retention-options.interface.js';
 export type { JobsWorkerOptions } from './worker/worker-options.interface.js';
-export type { RetryPolicy } from './retry/retry-policy.interface.js';
+export type {
+  RetryJitter,
+  RetryPolicy,
+} from './retry/retry-policy.interface.js';
 export { JobsError } from './errors/jobs.error.js';
 export { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 export { InvalidPayloadError } from './errors/invalid-payload.error.js';

@@ -5,6 +5,7 @@ const exponential = {
   type: 'exponential',
   baseMs: 1000,
   capMs: 60_000,
+  jitter: 'upper-half',
 } as const;
 
 describe('retryDelayMs', () => {
@@ -32,15 +33,43 @@ describe('retryDelayMs', () => {
   });
 
   it('fixed policy waits the base every time', () => {
-    const fixed = { type: 'fixed', baseMs: 500, capMs: 60_000 } as const;
+    const fixed = {
+      type: 'fixed',
+      baseMs: 500,
+      capMs: 60_000,
+      jitter: 'upper-half',
+    } as const;
     expect(
       [1, 2, 5].map((attempt) => retryDelayMs(fixed, attempt, () => 1)),
     ).toEqual([500, 500, 500]);
+    // The default jitter applies to fixed too: a burst of failures spreads out.
+    expect(retryDelayMs(fixed, 1, () => 0)).toBe(250);
+  });
+
+  it("jitter 'none' returns the computed delay exactly, for fixed and exponential", () => {
+    const fixed = {
+      type: 'fixed',
+      baseMs: 500,
+      capMs: 60_000,
+      jitter: 'none',
+    } as const;
+    for (const random of [() => 0, () => 0.3, () => 0.999]) {
+      expect(retryDelayMs(fixed, 3, random)).toBe(500);
+      expect(retryDelayMs({ ...exponential, jitter: 'none' }, 3, random)).toBe(
+        4000,
+      );
+      expect(retryDelayMs({ ...exponential, jitter: 'none' }, 30, random)).toBe(
+        60_000,
+      );
+    }
   });
 
   it('none policy never retries', () => {
     expect(
-      retryDelayMs({ type: 'none', baseMs: 1000, capMs: 1000 }, 1),
+      retryDelayMs(
+        { type: 'none', baseMs: 1000, capMs: 1000, jitter: 'upper-half' },
+        1,
+      ),
     ).toBeNull();
   });
 });

@@ -2,9 +2,10 @@ import type { ResolvedRetryPolicy } from './retry-policy.interface.js';
 
 /**
  * Delay before the retry that follows failed attempt `attempt` (1-based), or null when the
- * policy never retries. Exponential: `base * 2^(attempt-1)`, capped; fixed: `base`. Jitter
- * keeps the delay in [50%, 100%] of that value so failed bursts do not retry in lockstep.
- * `random` is injectable so the formula is testable.
+ * policy never retries. Exponential: `base * 2^(attempt-1)`, capped; fixed: `base`, capped.
+ * Jitter `upper-half` keeps the delay in [50%, 100%] of that value so failed bursts do not
+ * retry in lockstep; `none` returns it exactly. `random` is injectable so the formula is
+ * testable.
  */
 export function retryDelayMs(
   policy: ResolvedRetryPolicy,
@@ -18,6 +19,7 @@ export function retryDelayMs(
       ? policy.baseMs
       : policy.baseMs * 2 ** Math.min(exponent, 52);
   const capped = Math.min(raw, policy.capMs);
+  if (policy.jitter === 'none') return capped;
   return Math.round(capped * (0.5 + random() * 0.5));
 }
 

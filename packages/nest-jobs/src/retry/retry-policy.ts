@@ -12,10 +12,12 @@ import {
 } from '../utils/option-checks.js';
 
 const RETRY_TYPES = ['exponential', 'fixed', 'none'] as const;
+const RETRY_JITTERS = ['upper-half', 'none'] as const;
 const RETRY_KEYS = optionKeys<RetryPolicy>({
   type: true,
   baseMs: true,
   capMs: true,
+  jitter: true,
 });
 
 /** The module's default retry policy, written once. */
@@ -23,6 +25,7 @@ export const RETRY_DEFAULTS: ResolvedRetryPolicy = {
   type: 'exponential',
   baseMs: 1_000,
   capMs: MS_PER_HOUR,
+  jitter: 'upper-half',
 };
 
 /** Longest base or cap of a retry policy. */
@@ -57,6 +60,13 @@ export function checkRetryPolicy(
     );
   if (policy.capMs !== undefined)
     checkInteger(`${option}.capMs`, policy.capMs, 0, MAX_RETRY_DELAY_MS, fail);
+  if (policy.jitter !== undefined && !RETRY_JITTERS.includes(policy.jitter)) {
+    throw fail(
+      `${option}.jitter`,
+      policy.jitter,
+      `expected one of ${RETRY_JITTERS.join(', ')}`,
+    );
+  }
   return policy;
 }
 
@@ -70,6 +80,7 @@ export function mergeRetryPolicies(
     if (layer.type !== undefined) merged.type = layer.type;
     if (layer.baseMs !== undefined) merged.baseMs = layer.baseMs;
     if (layer.capMs !== undefined) merged.capMs = layer.capMs;
+    if (layer.jitter !== undefined) merged.jitter = layer.jitter;
   }
   return merged;
 }
