@@ -1,6 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidJobsOptionError } from '../../packages/nest-jobs/src/errors/invalid-options.error.js';
 import { resolveJobsOptions } from '../../packages/nest-jobs/src/jobs.options.js';
+import {
+  describeJobsTable,
+  MAX_IDENTIFIER_BYTES,
+  MAX_TABLE_NAME_BYTES,
+  TABLE_NAME_SUFFIXES,
+} from '../../packages/nest-jobs/src/sql/jobs-table.js';
+import {
+  createJobsMigrations,
+  MIGRATION_DEFINITIONS,
+} from '../../packages/nest-jobs/src/sql/migrations/jobs.migrations.js';
 
 describe('resolveJobsOptions', () => {
   it('applies the defaults when nothing is given', () => {
@@ -44,6 +54,45 @@ describe('resolveJobsOptions', () => {
       heartbeatIntervalMs: 1000,
       queues: ['a', 'b'],
     });
+  });
+
+  it('accepts retention: false as a whole: every finished job is kept', () => {
+    expect(resolveJobsOptions({ retention: false }).retention).toEqual({
+      completedMs: false,
+      failedMs: false,
+    });
+  });
+
+  it('accepts the longest table name whose derived names fit 63 bytes, and PG_ in another case', () => {
+    expect(resolveJobsOptions({ table: 'j'.repeat(45) }).table).toBe(
+      'j'.repeat(45),
+    );
+    expect(resolveJobsOptions({ schema: 'PG_jobs' }).schema).toBe('PG_jobs');
+  });
+
+  it('every quoted name in the DDL of every migration fits 63 bytes, for the longest table name', () => {
+    const table = 't'.repeat(MAX_TABLE_NAME_BYTES);
+    const jobs = describeJobsTable('s'.repeat(63), table);
+    const names = MIGRATION_DEFINITIONS.flatMap((migration) => [
+      ...migration.up(jobs),
+      ...migration.down(jobs),
+    ]).flatMap((ddl) => [...ddl.matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES);
+      // A name derived from the table uses a suffix the option check knows of.
+      if (name.startsWith(table) && name !== table)
+        expect(TABLE_NAME_SUFFIXES).toContain(name.slice(table.length));
+    }
+  });
+
+  it('createJobsMigrations applies the same checks as the module options', () => {
+    expect(() => createJobsMigrations({ schema: 'pg_x' })).toThrow(
+      InvalidJobsOptionError,
+    );
+    expect(() => createJobsMigrations({ table: 'j'.repeat(46) })).toThrow(
+      '"table": expected at most 45 bytes',
+    );
   });
 
   const bad: Array<[string, unknown, string]> = [
@@ -128,6 +177,31 @@ describe('resolveJobsOptions', () => {
       '"table": expected a SQL identifier',
     ],
     ['bad schema', { schema: '1abc' }, '"schema": expected a SQL identifier'],
+    [
+      'a schema PostgreSQL reserves (pg_)',
+      { schema: 'pg_jobs' },
+      '"schema": expected a schema PostgreSQL does not reserve',
+    ],
+    [
+      'the system catalog schema',
+      { schema: 'pg_catalog' },
+      '"schema": expected a schema PostgreSQL does not reserve',
+    ],
+    [
+      'information_schema',
+      { schema: 'information_schema' },
+      '"schema": expected a schema PostgreSQL does not reserve',
+    ],
+    [
+      'a table whose derived index name would pass 63 bytes',
+      { table: 'j'.repeat(46) },
+      `"table": expected at most 45 bytes, so that the derived name "${'j'.repeat(46)}_max_retries_check" fits`,
+    ],
+    [
+      'retention true as a whole',
+      { retention: true },
+      'Invalid nest-jobs option "retention"',
+    ],
     [
       'non-boolean',
       { runMigrations: 'yes' },

@@ -24,8 +24,11 @@ export interface JobsModuleOptions {
    * in a producer that enqueues jobs handled by another service.
    */
   validateJobNames?: boolean;
-  /** How long completed and failed jobs are kept (deleted by the workers' cleanup sweeps). */
-  retention?: JobsRetentionOptions;
+  /**
+   * How long completed and failed jobs are kept (deleted by the workers' cleanup sweeps).
+   * Default: completed 7 days, failed 30 days. `false` keeps every finished job forever.
+   */
+  retention?: JobsRetentionOptions | false;
   /** Default retry policy of every job. */
   retry?: RetryPolicy;
   /**

@@ -26,8 +26,13 @@ const RETENTION_KEYS = optionKeys<JobsRetentionOptions>({
   failedMs: true,
 });
 
-/** Validates the `retention` option and applies its defaults. */
+/**
+ * Validates the `retention` option and applies its defaults. `false` as a whole keeps
+ * every finished job (both kinds), as the manual's "`retention: false` keeps them forever"
+ * reads; per-field `false` keeps one kind.
+ */
 export function resolveRetention(value: unknown): ResolvedRetention {
+  if (value === false) return { completedMs: false, failedMs: false };
   const retention = checkPlainObject(
     'retention',
     value ?? {},

@@ -14,6 +14,30 @@ export interface JobsTable {
   readonly finishedIndex: string;
 }
 
+/** PostgreSQL's identifier limit (NAMEDATALEN - 1): longer names are silently truncated. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * What the migrations append to the table's name to name its constraints and indexes
+ * (`<table>_status_check`, ...). PostgreSQL truncates a longer name without an error, so two
+ * of them could become one (the second `CREATE INDEX IF NOT EXISTS` then silently does
+ * nothing): the table name is checked against the longest. A migration that derives a new
+ * name adds its suffix here; a unit test checks every quoted name of the DDL against this.
+ */
+export const TABLE_NAME_SUFFIXES = [
+  '_status_check',
+  '_max_retries_check',
+  '_pending_idx',
+  '_running_lease_idx',
+  '_finished_idx',
+] as const;
+
+/** Longest table name, in bytes, whose derived names all fit MAX_IDENTIFIER_BYTES. */
+export const MAX_TABLE_NAME_BYTES =
+  MAX_IDENTIFIER_BYTES -
+  Math.max(...TABLE_NAME_SUFFIXES.map((suffix) => suffix.length));
+
+/** Where the jobs table is, its derived names and statement prefix (nothing is checked here). */
 export function describeJobsTable(schema: string, table: string): JobsTable {
   const digest = createHash('sha1').update(`${schema}.${table}`).digest('hex');
   const readableChannel =

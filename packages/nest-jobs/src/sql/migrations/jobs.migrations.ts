@@ -1,6 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { TABLE_DEFAULTS } from '../jobs-table.options.js';
-import { checkIdentifier } from '../../utils/option-checks.js';
+import {
+  checkSchemaName,
+  checkTableName,
+  TABLE_DEFAULTS,
+} from '../jobs-table.options.js';
 import { describeJobsTable, type JobsTable } from '../jobs-table.js';
 import { createTable } from './0001-create-table.js';
 import { addRetryPolicy } from './0002-add-retry-policy.js';
@@ -87,14 +90,8 @@ function typeOrmMigration(
 export function createJobsMigrations(
   location: { schema?: string; table?: string } = {},
 ): JobsMigrationClass[] {
-  const schema = checkIdentifier(
-    'schema',
-    location.schema ?? TABLE_DEFAULTS.schema,
-  );
-  const table = checkIdentifier(
-    'table',
-    location.table ?? TABLE_DEFAULTS.table,
-  );
+  const schema = checkSchemaName(location.schema ?? TABLE_DEFAULTS.schema);
+  const table = checkTableName(location.table ?? TABLE_DEFAULTS.table);
   return jobsMigrationClasses(
     MIGRATION_DEFINITIONS,
     describeJobsTable(schema, table),
