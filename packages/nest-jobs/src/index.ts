@@ -57,6 +57,8 @@ export { UnknownJobStatusError } from './errors/unknown-job-status.error.js';
 export { JobDefinitionError } from './errors/job-definition.error.js';
 export { EnqueueFailedError } from './errors/enqueue-failed.error.js';
 export { JobsTableMissingError } from './errors/jobs-table-missing.error.js';
+export { JobsPrivilegeError } from './errors/jobs-privilege.error.js';
+export { JobsMigrationError } from './errors/jobs-migration.error.js';
 export { JobsMiddlewareError } from './errors/jobs-middleware.error.js';
 export {
   FatalJobError,

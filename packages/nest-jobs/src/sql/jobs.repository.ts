@@ -20,6 +20,7 @@ import {
 import type { JobsTable } from './jobs-table.js';
 import { buildJobsQueries, type JobsQueries } from './jobs.queries.js';
 import type { TableState } from './migrations/schema-version.js';
+import type { TableAccess } from './migrations/table-access.js';
 import { SqlRunner, type PgPool, type SqlExecutor } from './sql-runner.js';
 
 // The worker, maintenance and tests import the row types and PgPool with the repository;
@@ -199,6 +200,24 @@ export class JobsRepository {
       hasRetryPolicy: row.has_retry_policy === true,
       hasFinishedIndex: row.has_finished_index === true,
       comment: row.comment,
+    };
+  }
+
+  /** What the role may do on the table's schema and table (start-up's privilege check). */
+  async accessState(): Promise<TableAccess> {
+    const { schema, table } = this.jobsTable;
+    const [row] = (await this.sql.run(this.queries.access, [schema, table]))
+      .rows;
+    return {
+      role: row.role,
+      statementTimeout: row.statement_timeout,
+      databaseCreate: row.database_create === true,
+      schemaExists: row.schema_exists === true,
+      schemaUsage: row.schema_usage === true,
+      schemaCreate: row.schema_create === true,
+      tableExists: row.table_exists === true,
+      tableOwner: row.table_owner === true,
+      tablePrivileges: row.table_privileges ?? [],
     };
   }
 
