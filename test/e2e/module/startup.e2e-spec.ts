@@ -387,6 +387,25 @@ describe('JobsModule start-up checks', () => {
       );
     });
 
+    it('rejects a schema PostgreSQL reserves, and a table whose derived names pass 63 bytes, before any SQL', async () => {
+      const reserved = await startupError({
+        schema: 'pg_jobs',
+        runMigrations: true,
+      });
+      expect(reserved).toBeInstanceOf(InvalidJobsOptionError);
+      expect((reserved as InvalidJobsOptionError).option).toBe('schema');
+      const long = 'j'.repeat(46);
+      const tooLong = await startupError({ table: long, runMigrations: true });
+      expect(tooLong).toBeInstanceOf(InvalidJobsOptionError);
+      expect((tooLong as InvalidJobsOptionError).option).toBe('table');
+      expect(tooLong.message).toContain(`"${long}_max_retries_check"`);
+      expect(
+        await dataSource.query(
+          `SELECT relname FROM pg_class WHERE relname LIKE 'jjjj%'`,
+        ),
+      ).toEqual([]);
+    });
+
     it('fails clearly when there is no DataSource at all', async () => {
       const error = await start({}, [], JobsModule.forRoot()).catch(
         (e: Error) => e,
