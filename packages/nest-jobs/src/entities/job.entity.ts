@@ -8,48 +8,63 @@ import { JobStatus } from '../enums/job-status.enum.js';
  */
 @Entity({ name: 'nest_jobs', synchronize: false })
 export class JobEntity {
+  /** The job id `enqueue` returned (UUIDv7, made in the process). */
   @PrimaryColumn('uuid')
   id!: string;
 
+  /** Queue the job goes to. */
   @Column({ type: 'varchar', length: 255 })
   queue!: string;
 
+  /** The job's name (`@Job({ name })`, else `Class.method`); column `job_type`. */
   @Column({ name: 'job_type', type: 'varchar', length: 255 })
   jobType!: string;
 
+  /** The payload as stored (JSON). */
   @Column({ type: 'jsonb' })
   payload!: unknown;
 
+  /** `pending`, `running`, `completed` or `failed`. */
   @Column({ type: 'varchar', length: 32 })
   status!: JobStatus;
 
+  /** Attempts started so far: each claim adds one (see the manual, "What counts as an attempt"). */
   @Column({ type: 'integer' })
   attempts!: number;
 
+  /** Retries after the first attempt (3: at most 4 runs); column `max_retries`. */
   @Column({ name: 'max_retries', type: 'integer' })
   maxRetries!: number;
 
+  /** When the job is (or was) due; column `run_at`. */
   @Column({ name: 'run_at', type: 'timestamptz' })
   runAt!: Date;
 
+  /** Start of the latest attempt; column `started_at`. */
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
   startedAt!: Date | null;
 
+  /** End of the lease of a `running` attempt; column `locked_until`. */
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
 
+  /** When the job became `completed` or `failed`; column `finished_at`. */
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt!: Date | null;
 
+  /** Error of the latest attempt that did not succeed (failed, interrupted, lease expired), truncated. A completion keeps it, as history: read `status` for the outcome. Column `last_error`. */
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
+  /** Trace id of the request that enqueued the job; column `trace_id`. */
   @Column({ name: 'trace_id', type: 'varchar', length: 64, nullable: true })
   traceId!: string | null;
 
+  /** The retry policy given at enqueue (null: the handler's); column `retry_policy`. */
   @Column({ name: 'retry_policy', type: 'jsonb', nullable: true })
   retryPolicy!: unknown;
 
+  /** When the job was enqueued; column `created_at`. */
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
