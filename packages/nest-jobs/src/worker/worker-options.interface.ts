@@ -18,7 +18,7 @@ export interface JobsWorkerOptions {
   pollIntervalMs?: number;
   /** Milliseconds a claim is valid before the job is presumed orphaned. Default 60000. */
   leaseMs?: number;
-  /** Milliseconds between lease renewals of running jobs. Default 15000 (must be < leaseMs). */
+  /** Milliseconds between lease renewals of running jobs. Default min(15000, leaseMs / 3); must be < leaseMs. */
   heartbeatIntervalMs?: number;
   /** Milliseconds between sweeps that rescue jobs with an expired lease. Default 15000. */
   recoveryIntervalMs?: number;
