@@ -11,6 +11,7 @@ import {
   createJobsMigrations,
   MIGRATION_DEFINITIONS,
 } from '../../packages/nest-jobs/src/sql/migrations/jobs.migrations.js';
+import { requiredTablePrivileges } from '../../packages/nest-jobs/src/sql/migrations/table-access.js';
 
 describe('resolveJobsOptions', () => {
   it('applies the defaults when nothing is given', () => {
@@ -93,6 +94,18 @@ describe('resolveJobsOptions', () => {
     expect(() => createJobsMigrations({ table: 'j'.repeat(46) })).toThrow(
       '"table": expected at most 45 bytes',
     );
+  });
+
+  it('derives the table privileges start-up checks from the options that use them', () => {
+    const needs = (options: Parameters<typeof resolveJobsOptions>[0]) =>
+      requiredTablePrivileges(resolveJobsOptions(options));
+    expect(needs({})).toEqual(['SELECT', 'INSERT', 'UPDATE', 'DELETE']);
+    expect(needs({ retention: false })).toEqual(['SELECT', 'INSERT', 'UPDATE']);
+    // completedMs: 0 deletes at completion, so DELETE is still needed.
+    expect(needs({ retention: { completedMs: 0, failedMs: false } })).toContain(
+      'DELETE',
+    );
+    expect(needs({ worker: { enabled: false } })).toEqual(['SELECT', 'INSERT']);
   });
 
   const bad: Array<[string, unknown, string]> = [
