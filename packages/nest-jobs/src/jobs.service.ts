@@ -8,6 +8,8 @@ import {
   prepareJob,
   prepareRow,
   prepareTemplate,
+  settleValidations,
+  type PreparedJob,
 } from './enqueue/prepare-job.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 import { JobResolver } from './handlers/job-resolver.js';
@@ -74,7 +76,7 @@ export class JobsService {
     const payload = byClass ? args[2] : args[1];
     const options = (byClass ? args[3] : args[2]) as EnqueueOptions | undefined;
     const { manager, ...rest } = options ?? {};
-    const [id] = await this.writer.write(
+    const [id] = await this.write(
       [prepareJob(name, definition, payload, rest, this.options)],
       manager,
     );
@@ -122,9 +124,18 @@ export class JobsService {
     const { manager, ...rest } = ((byClass ? args[3] : args[2]) ??
       {}) as EnqueueOptions;
     const template = prepareTemplate(name, definition, rest, this.options);
-    const prepared = payloads.map((payload) =>
-      prepareRow(template, payload, this.options),
+    const prepared = payloads.map((payload, index) =>
+      prepareRow(template, payload, this.options, 'payloads', index),
     );
+    return this.write(prepared, manager);
+  }
+
+  /** Writes once every `validate` verdict is in: a refused payload writes nothing of the call. */
+  private async write(
+    prepared: readonly PreparedJob[],
+    manager: EnqueueOptions['manager'],
+  ): Promise<string[]> {
+    await settleValidations(prepared);
     return this.writer.write(prepared, manager);
   }
 
@@ -132,6 +143,7 @@ export class JobsService {
     requests: JobRequest[],
     options: Pick<EnqueueOptions, 'manager'> | undefined,
   ): Promise<string[]> {
+    checkRequestsOptions(options);
     const prepared = requests.map((request, index) => {
       if (typeof request !== 'object' || request === null) {
         throw new InvalidJobsOptionError(
@@ -153,8 +165,36 @@ export class JobsService {
         rest,
         this.options,
         `jobs[${index}].`,
+        'jobs',
+        index,
       );
     });
-    return this.writer.write(prepared, options?.manager);
+    return this.write(prepared, options?.manager);
+  }
+}
+
+/**
+ * `enqueueMany(jobs, options)` takes only `manager` for the whole call: every other option
+ * belongs to one job, and silently ignoring it (a `delay` that never applies) is refused.
+ */
+function checkRequestsOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidJobsOptionError(
+      'options',
+      options,
+      'expected { manager } or nothing',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'manager') {
+      throw new InvalidJobsOptionError(
+        key,
+        (options as Record<string, unknown>)[key],
+        'does not apply to enqueueMany(jobs, options), whose options take only manager: give it in each job ({ name, payload, ' +
+          key +
+          ' })',
+      );
+    }
   }
 }
