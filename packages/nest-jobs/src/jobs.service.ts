@@ -22,13 +22,57 @@ export type JobMethodKeys<T> = {
 }[keyof T] &
   string;
 
-/** The payload type of handler `T[K]`: its first parameter. */
+/**
+ * The payload type of handler `T[K]`: its first parameter, when the handler can receive it
+ * as declared. A payload travels as JSON, so a handler whose parameter holds a `Date` (it
+ * receives a string), Map, Set, BigInt, function or binary data gets `NonJsonPayload`,
+ * which no value matches: declare what JSON makes of it instead.
+ */
 export type JobPayload<T, K extends keyof T> = T[K] extends (
   payload: infer P,
   ...rest: any[]
 ) => unknown
-  ? P
+  ? true extends HoldsNonJson<P, []>
+    ? NonJsonPayload
+    : P
   : never;
+
+/**
+ * What the typed `enqueue` asks for when the handler's payload type holds a value JSON does
+ * not carry as such; its one property is the compiler's error message.
+ */
+export interface NonJsonPayload {
+  readonly 'nest-jobs: the handler would not receive this payload type: a Date arrives as its ISO string, and a Map, Set, BigInt, function or binary value is refused; declare the JSON type in the handler': never;
+}
+
+/** Values JSON does not carry as they are (see the manual, section 4). */
+type NonJson =
+  | Date
+  | ReadonlyMap<unknown, unknown>
+  | ReadonlySet<unknown>
+  | bigint
+  | symbol
+  | ((...args: never[]) => unknown)
+  | ArrayBufferView
+  | ArrayBuffer;
+
+/**
+ * `true` (possibly in a union with `false`) when `P` holds a `NonJson` at any depth, looked
+ * at down to 8 levels so recursive types end. `any` and `unknown` hold nothing.
+ */
+type HoldsNonJson<P, Depth extends unknown[]> = Depth['length'] extends 8
+  ? false
+  : 0 extends 1 & P
+    ? false
+    : P extends NonJson
+      ? true
+      : P extends readonly (infer E)[]
+        ? HoldsNonJson<E, [...Depth, 1]>
+        : P extends object
+          ? {
+              [Key in keyof P]-?: HoldsNonJson<P[Key], [...Depth, 1]>;
+            }[keyof P]
+          : false;
 
 /**
  * Enqueues jobs. Inject it anywhere (it is exported by JobsModule).
