@@ -12,6 +12,7 @@ import {
   type PreparedJob,
 } from './enqueue/prepare-job.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
+import { describeError } from './utils/describe-error.js';
 import { JobResolver } from './handlers/job-resolver.js';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
@@ -119,7 +120,7 @@ export class JobsService {
     );
     const payload = byClass ? args[2] : args[1];
     const options = (byClass ? args[3] : args[2]) as EnqueueOptions | undefined;
-    const { manager, ...rest } = options ?? {};
+    const { manager, ...rest } = splitOptions(options);
     const [id] = await this.write(
       [prepareJob(name, definition, payload, rest, this.options)],
       manager,
@@ -165,8 +166,7 @@ export class JobsService {
         'expected an array of payloads',
       );
     }
-    const { manager, ...rest } = ((byClass ? args[3] : args[2]) ??
-      {}) as EnqueueOptions;
+    const { manager, ...rest } = splitOptions(byClass ? args[3] : args[2]);
     const template = prepareTemplate(name, definition, rest, this.options);
     const prepared = payloads.map((payload, index) =>
       prepareRow(template, payload, this.options, 'payloads', index),
@@ -196,7 +196,16 @@ export class JobsService {
           'expected { name, payload, ...options }',
         );
       }
-      const { name, payload, ...rest } = request;
+      let name: unknown, payload: unknown, rest: Record<string, unknown>;
+      try {
+        ({ name, payload, ...rest } = request);
+      } catch (error) {
+        throw new InvalidJobsOptionError(
+          `jobs[${index}]`,
+          request,
+          `expected { name, payload, ...options } that can be read, but reading it threw: ${describeError(error)}`,
+        );
+      }
       const [jobName, definition] = this.jobs.resolve(
         name,
         undefined,
@@ -214,6 +223,25 @@ export class JobsService {
       );
     });
     return this.write(prepared, options?.manager);
+  }
+}
+
+/**
+ * The options of a call, `manager` apart from the rest (a shallow copy: the caller's object
+ * is read once). Options that throw when read are an `InvalidJobsOptionError`.
+ */
+function splitOptions(options: unknown): EnqueueOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object')
+    throw new InvalidJobsOptionError('options', options, 'expected an object');
+  try {
+    return { ...(options as EnqueueOptions) };
+  } catch (error) {
+    throw new InvalidJobsOptionError(
+      'options',
+      options,
+      `expected options that can be read, but reading them threw: ${describeError(error)}`,
+    );
   }
 }
 

@@ -285,3 +285,60 @@ describe('JobsService with hostile input', () => {
     });
   });
 });
+
+describe('JobsService with options that throw when read', () => {
+  const suite = useJobsSuite('hostile_options');
+  const { db } = suite;
+  let jobs: JobsService;
+
+  beforeAll(async () => {
+    const app = await suite.app({
+      providers: [Hostile],
+      jobs: { worker: { enabled: false } },
+    });
+    jobs = app.get(JobsService);
+  });
+
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const throwingGetter = {
+    get delay(): number {
+      throw new Error('getter broke');
+    },
+  };
+
+  it.each<[string, () => Promise<unknown>, RegExp]>([
+    [
+      'a revoked Proxy as enqueue options',
+      () => jobs.enqueue('hostile.job', {}, revoked()),
+      /^Invalid nest-jobs option "options": expected options that can be read, but reading them threw: Cannot perform '\w+' on a proxy that has been revoked, got a value that cannot be read \(a revoked Proxy\?\)$/,
+    ],
+    [
+      'a throwing getter in enqueueMany options',
+      () => jobs.enqueueMany('hostile.job', [{}], throwingGetter),
+      /^Invalid nest-jobs option "options": expected options that can be read, but reading them threw: getter broke, got an object$/,
+    ],
+    [
+      'a revoked Proxy as an item of enqueueMany(jobs)',
+      () =>
+        jobs.enqueueMany([
+          { name: 'hostile.job', payload: {} },
+          revoked() as never,
+        ]),
+      /^Invalid nest-jobs option "jobs\[1\]": expected \{ name, payload, \.\.\.options \} that can be read, but reading it threw: .*revoked, got a value that cannot be read/,
+    ],
+    [
+      'a number as options',
+      () => jobs.enqueue('hostile.job', {}, 5 as never),
+      /^Invalid nest-jobs option "options": expected an object, got 5$/,
+    ],
+  ])('refuses %s with a typed error', async (_kind, call, message) => {
+    const error = await call().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidJobsOptionError);
+    expect((error as Error).message).toMatch(message);
+    expect(await jobRows(db)).toEqual([]);
+  });
+});

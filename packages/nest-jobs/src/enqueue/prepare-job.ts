@@ -2,6 +2,7 @@ import { uuidV7 } from './job-id.js';
 import { COLUMN_LIMITS, MS_PER_YEAR } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
 import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
+import { JobsError } from '../errors/jobs.error.js';
 import type { EnqueueOptions } from './enqueue-options.interface.js';
 import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 import {
@@ -98,13 +99,35 @@ export function prepareJob(
   );
 }
 
-/** Checks the options of an enqueue call once, for every payload it carries. */
+/**
+ * Checks the options of an enqueue call once, for every payload it carries. An options
+ * object that throws when read (a getter, a revoked Proxy) is an `InvalidJobsOptionError`.
+ */
 export function prepareTemplate(
   name: string,
   definition: JobDefinition | undefined,
   rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
   module: ResolvedJobsOptions,
   prefix = '',
+): JobTemplate {
+  try {
+    return readTemplate(name, definition, rawOptions, module, prefix);
+  } catch (error) {
+    if (error instanceof JobsError) throw error;
+    throw new InvalidJobsOptionError(
+      prefix.replace(/\.$/, '') || 'options',
+      rawOptions,
+      `expected options that can be read, but reading them threw: ${describeError(error)}`,
+    );
+  }
+}
+
+function readTemplate(
+  name: string,
+  definition: JobDefinition | undefined,
+  rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
+  module: ResolvedJobsOptions,
+  prefix: string,
 ): JobTemplate {
   const options = checkPlainObject(
     prefix.replace(/\.$/, ''),
