@@ -112,6 +112,12 @@ describe('serializePayload', () => {
       },
     );
 
+    it('accepts other escaped characters and the text of an escape (the slower path finds nothing)', () => {
+      expect(serialize({ ['\\u0000']: 'tab\t bell\u0007 \\ud800' })).toBe(
+        '{"\\\\u0000":"tab\\t bell\\u0007 \\\\ud800"}',
+      );
+    });
+
     it('accepts surrogate pairs (astral characters) in keys and values', () => {
       expect(serialize({ '😀': '𝄞 ok' })).toBe('{"😀":"𝄞 ok"}');
     });
@@ -176,7 +182,7 @@ describe('serializePayload', () => {
       const { proxy, revoke } = Proxy.revocable({}, {});
       revoke();
       expect(() => serialize({ p: proxy })).toThrow(
-        /^Invalid payload for job "mail.send": payload\.p could not be read: Cannot perform '\w+' on a proxy that has been revoked$/,
+        /^Invalid payload for job "mail.send": payload\.p could not be read: (TypeError: )?Cannot perform '\w+' on a proxy that has been revoked$/,
       );
     });
 

@@ -36,10 +36,18 @@ export function serializePayload(
   const path: Array<string | number> = [];
   let json: string | undefined;
   try {
-    checkJsonValue(jobName, payload, path, [], list, index);
+    checkJsonValue(payload, path, [], false);
     json = JSON.stringify(payload);
+    // JSON.stringify escapes U+0000 and lone surrogates (`\u0000`, `\ud800`): one native
+    // search of the text for `\u` instead of a test per string. It also finds other control
+    // characters and a literal backslash-u; only then does a second walk look at every string.
+    if (typeof json === 'string' && json.includes('\\u')) {
+      path.length = 0;
+      checkJsonValue(payload, path, [], true);
+    }
   } catch (error) {
-    if (error instanceof InvalidPayloadError) throw error;
+    if (error instanceof PayloadProblem)
+      throw invalid(jobName, path, list, index, error.problem);
     // The walk leaves `path` at the value that threw (pops are skipped on a throw). A
     // toJSON or getter that changed its answer between the walk and stringify lands here too.
     throw invalid(
@@ -69,33 +77,30 @@ export function serializePayload(
   return json;
 }
 
-/** Any character that may be U+0000 or part of a lone surrogate: a native scan, no allocation. */
-const SUSPECT_TEXT = /[\u0000\ud800-\udfff]/;
+/** What the walk found wrong at `path`; turned into an `InvalidPayloadError` by the caller. */
+class PayloadProblem {
+  constructor(readonly problem: string) {}
+}
 
 /**
  * Walks the payload; `path` holds the keys and indexes down to `value`, and becomes a
  * printable path (`payload.items[2].at`) only when something fails; `ancestors` holds the
  * objects above `value` (a cycle check: payloads are shallow, so a stack beats a Set). This
- * runs for every enqueued value, so it allocates nothing unless it throws.
+ * runs for every enqueued value, so it allocates nothing unless it throws. `checkText`: also
+ * look at every key and string (the second walk, once the JSON text showed one is refused).
  */
 function checkJsonValue(
-  jobName: string,
   value: unknown,
   path: Array<string | number>,
   ancestors: object[],
-  list: PayloadList,
-  index: number,
+  checkText: boolean,
 ): void {
   switch (typeof value) {
     case 'string':
-      if (SUSPECT_TEXT.test(value)) {
+      if (checkText) {
         const problem = unsafeCharacter(value);
         if (problem !== null)
-          throw invalid(
-            jobName,
-            path,
-            list,
-            index,
+          throw new PayloadProblem(
             `contains ${problem}, which PostgreSQL cannot store`,
           );
       }
@@ -104,54 +109,23 @@ function checkJsonValue(
       return;
     case 'number':
       if (!Number.isFinite(value))
-        throw invalid(
-          jobName,
-          path,
-          list,
-          index,
-          `is ${value}, which JSON cannot represent`,
-        );
+        throw new PayloadProblem(`is ${value}, which JSON cannot represent`);
       return;
     case 'undefined':
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
+      throw new PayloadProblem(
         'is undefined, which JSON cannot represent (use null, or omit the property)',
       );
     case 'bigint':
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
+      throw new PayloadProblem(
         'is a BigInt, which JSON cannot represent (convert it to a string)',
       );
     case 'function':
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
-        'is a function, which JSON cannot represent',
-      );
+      throw new PayloadProblem('is a function, which JSON cannot represent');
     case 'symbol':
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
-        'is a symbol, which JSON cannot represent',
-      );
+      throw new PayloadProblem('is a symbol, which JSON cannot represent');
   }
   if (value === null) return;
   const object = value as object;
-  if (object instanceof Date) {
-    if (Number.isNaN(object.getTime()))
-      throw invalid(jobName, path, list, index, 'is an invalid Date');
-    if ((object as { toJSON: unknown }).toJSON === DATE_TO_JSON) return;
-  }
   // Before toJSON: Buffer has one, and would arrive as { type: 'Buffer', data: [...] }.
   if (
     ArrayBuffer.isView(object) ||
@@ -159,11 +133,7 @@ function checkJsonValue(
     object instanceof Map ||
     object instanceof Set
   ) {
-    throw invalid(
-      jobName,
-      path,
-      list,
-      index,
+    throw new PayloadProblem(
       `is ${article(object.constructor.name)}, which JSON cannot represent (convert it to ${
         object instanceof Map || object instanceof Set
           ? 'an array or object'
@@ -172,74 +142,59 @@ function checkJsonValue(
     );
   }
   if (ancestors.length >= MAX_PAYLOAD_DEPTH) {
-    throw invalid(
-      jobName,
-      path,
-      list,
-      index,
+    throw new PayloadProblem(
       `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels (MAX_PAYLOAD_DEPTH)`,
     );
   }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
+    if (object instanceof Date) {
+      if (Number.isNaN(object.getTime()))
+        throw new PayloadProblem('is an invalid Date');
+      if (toJSON === DATE_TO_JSON) return;
+    }
     // JSON.stringify stores what toJSON returns: check that, with the key stringify passes.
     const key = path.length === 0 ? '' : String(path[path.length - 1]);
     const replaced: unknown = toJSON.call(object, key);
     if (replaced === undefined)
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
+      throw new PayloadProblem(
         'has a toJSON() that returned undefined, which JSON drops',
       );
     if (replaced !== object) {
       ancestors.push(object);
-      checkJsonValue(jobName, replaced, path, ancestors, list, index);
+      checkJsonValue(replaced, path, ancestors, checkText);
       ancestors.pop();
       return;
     }
   }
   if (ancestors.includes(object))
-    throw invalid(jobName, path, list, index, 'is a circular reference');
+    throw new PayloadProblem('is a circular reference');
   ancestors.push(object);
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i += 1) {
       path.push(i);
-      checkJsonValue(jobName, object[i], path, ancestors, list, index);
+      checkJsonValue(object[i], path, ancestors, checkText);
       path.pop();
     }
   } else {
     if (Object.getOwnPropertySymbols(object).length > 0) {
-      throw invalid(
-        jobName,
-        path,
-        list,
-        index,
-        'has symbol keys, which JSON drops',
-      );
+      throw new PayloadProblem('has symbol keys, which JSON drops');
     }
     for (const key in object) {
       if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
       path.push(key);
-      if (SUSPECT_TEXT.test(key)) {
+      if (checkText) {
         const problem = unsafeCharacter(key);
         if (problem !== null)
-          throw invalid(
-            jobName,
-            path,
-            list,
-            index,
+          throw new PayloadProblem(
             `is a key that contains ${problem}, which PostgreSQL cannot store`,
           );
       }
       checkJsonValue(
-        jobName,
         (object as Record<string, unknown>)[key],
         path,
         ancestors,
-        list,
-        index,
+        checkText,
       );
       path.pop();
     }
