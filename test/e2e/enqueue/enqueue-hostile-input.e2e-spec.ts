@@ -4,6 +4,7 @@ import {
   InvalidJobsOptionError,
   InvalidPayloadError,
   Job,
+  JobDefinitionError,
   JobsModule,
   JobsService,
   runWithTraceId,
@@ -248,6 +249,19 @@ describe('JobsService with hostile input', () => {
       'Invalid nest-jobs option "jobs[1].manager": applies to the whole call, not to one job: give it in the second argument of enqueueMany(jobs, { manager }), got an object',
     );
   });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a typed enqueue naming %s, a member of every object, is a JobDefinitionError',
+    async (method) => {
+      const error = await refusal(() =>
+        jobs.enqueue(Hostile, method as never, {} as never),
+      );
+      expect(error).toBeInstanceOf(JobDefinitionError);
+      expect(error.message).toBe(
+        `Invalid @Job handler Hostile#${method}: this method has no @Job() decorator`,
+      );
+    },
+  );
 
   describe('implicit trace ids never cost the job', () => {
     afterAll(() => {
