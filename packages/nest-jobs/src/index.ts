@@ -5,6 +5,7 @@ export {
   JobsService,
   type JobMethodKeys,
   type JobPayload,
+  type NonJsonPayload,
 } from './jobs.service.js';
 export { JobsWorker, type WorkerState } from './worker/jobs.worker.js';
 export {

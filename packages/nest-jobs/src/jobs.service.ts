@@ -8,8 +8,11 @@ import {
   prepareJob,
   prepareRow,
   prepareTemplate,
+  settleValidations,
+  type PreparedJob,
 } from './enqueue/prepare-job.js';
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
+import { describeError } from './utils/describe-error.js';
 import { JobResolver } from './handlers/job-resolver.js';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
@@ -20,13 +23,57 @@ export type JobMethodKeys<T> = {
 }[keyof T] &
   string;
 
-/** The payload type of handler `T[K]`: its first parameter. */
+/**
+ * The payload type of handler `T[K]`: its first parameter, when the handler can receive it
+ * as declared. A payload travels as JSON, so a handler whose parameter holds a `Date` (it
+ * receives a string), Map, Set, BigInt, function or binary data gets `NonJsonPayload`,
+ * which no value matches: declare what JSON makes of it instead.
+ */
 export type JobPayload<T, K extends keyof T> = T[K] extends (
   payload: infer P,
   ...rest: any[]
 ) => unknown
-  ? P
+  ? true extends HoldsNonJson<P, []>
+    ? NonJsonPayload
+    : P
   : never;
+
+/**
+ * What the typed `enqueue` asks for when the handler's payload type holds a value JSON does
+ * not carry as such; its one property is the compiler's error message.
+ */
+export interface NonJsonPayload {
+  readonly 'nest-jobs: the handler would not receive this payload type: a Date arrives as its ISO string, and a Map, Set, BigInt, function or binary value is refused; declare the JSON type in the handler': never;
+}
+
+/** Values JSON does not carry as they are (see the manual, section 4). */
+type NonJson =
+  | Date
+  | ReadonlyMap<unknown, unknown>
+  | ReadonlySet<unknown>
+  | bigint
+  | symbol
+  | ((...args: never[]) => unknown)
+  | ArrayBufferView
+  | ArrayBuffer;
+
+/**
+ * `true` (possibly in a union with `false`) when `P` holds a `NonJson` at any depth, looked
+ * at down to 8 levels so recursive types end. `any` and `unknown` hold nothing.
+ */
+type HoldsNonJson<P, Depth extends unknown[]> = Depth['length'] extends 8
+  ? false
+  : 0 extends 1 & P
+    ? false
+    : P extends NonJson
+      ? true
+      : P extends readonly (infer E)[]
+        ? HoldsNonJson<E, [...Depth, 1]>
+        : P extends object
+          ? {
+              [Key in keyof P]-?: HoldsNonJson<P[Key], [...Depth, 1]>;
+            }[keyof P]
+          : false;
 
 /**
  * Enqueues jobs. Inject it anywhere (it is exported by JobsModule).
@@ -73,8 +120,8 @@ export class JobsService {
     );
     const payload = byClass ? args[2] : args[1];
     const options = (byClass ? args[3] : args[2]) as EnqueueOptions | undefined;
-    const { manager, ...rest } = options ?? {};
-    const [id] = await this.writer.write(
+    const { manager, ...rest } = splitOptions(options);
+    const [id] = await this.write(
       [prepareJob(name, definition, payload, rest, this.options)],
       manager,
     );
@@ -119,12 +166,20 @@ export class JobsService {
         'expected an array of payloads',
       );
     }
-    const { manager, ...rest } = ((byClass ? args[3] : args[2]) ??
-      {}) as EnqueueOptions;
+    const { manager, ...rest } = splitOptions(byClass ? args[3] : args[2]);
     const template = prepareTemplate(name, definition, rest, this.options);
-    const prepared = payloads.map((payload) =>
-      prepareRow(template, payload, this.options),
+    const prepared = payloads.map((payload, index) =>
+      prepareRow(template, payload, this.options, 'payloads', index),
     );
+    return this.write(prepared, manager);
+  }
+
+  /** Writes once every `validate` verdict is in: a refused payload writes nothing of the call. */
+  private async write(
+    prepared: readonly PreparedJob[],
+    manager: EnqueueOptions['manager'],
+  ): Promise<string[]> {
+    await settleValidations(prepared);
     return this.writer.write(prepared, manager);
   }
 
@@ -132,6 +187,7 @@ export class JobsService {
     requests: JobRequest[],
     options: Pick<EnqueueOptions, 'manager'> | undefined,
   ): Promise<string[]> {
+    checkRequestsOptions(options);
     const prepared = requests.map((request, index) => {
       if (typeof request !== 'object' || request === null) {
         throw new InvalidJobsOptionError(
@@ -140,7 +196,16 @@ export class JobsService {
           'expected { name, payload, ...options }',
         );
       }
-      const { name, payload, ...rest } = request;
+      let name: unknown, payload: unknown, rest: Record<string, unknown>;
+      try {
+        ({ name, payload, ...rest } = request);
+      } catch (error) {
+        throw new InvalidJobsOptionError(
+          `jobs[${index}]`,
+          request,
+          `expected { name, payload, ...options } that can be read, but reading it threw: ${describeError(error)}`,
+        );
+      }
       const [jobName, definition] = this.jobs.resolve(
         name,
         undefined,
@@ -153,8 +218,55 @@ export class JobsService {
         rest,
         this.options,
         `jobs[${index}].`,
+        'jobs',
+        index,
       );
     });
-    return this.writer.write(prepared, options?.manager);
+    return this.write(prepared, options?.manager);
+  }
+}
+
+/**
+ * The options of a call, `manager` apart from the rest (a shallow copy: the caller's object
+ * is read once). Options that throw when read are an `InvalidJobsOptionError`.
+ */
+function splitOptions(options: unknown): EnqueueOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object')
+    throw new InvalidJobsOptionError('options', options, 'expected an object');
+  try {
+    return { ...(options as EnqueueOptions) };
+  } catch (error) {
+    throw new InvalidJobsOptionError(
+      'options',
+      options,
+      `expected options that can be read, but reading them threw: ${describeError(error)}`,
+    );
+  }
+}
+
+/**
+ * `enqueueMany(jobs, options)` takes only `manager` for the whole call: every other option
+ * belongs to one job, and silently ignoring it (a `delay` that never applies) is refused.
+ */
+function checkRequestsOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidJobsOptionError(
+      'options',
+      options,
+      'expected { manager } or nothing',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'manager') {
+      throw new InvalidJobsOptionError(
+        key,
+        (options as Record<string, unknown>)[key],
+        'does not apply to enqueueMany(jobs, options), whose options take only manager: give it in each job ({ name, payload, ' +
+          key +
+          ' })',
+      );
+    }
   }
 }

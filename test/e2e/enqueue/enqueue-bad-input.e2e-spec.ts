@@ -120,7 +120,7 @@ describe('JobsService bad input', () => {
           { cents: 2, extra: 3n } as never,
         ]),
       InvalidPayloadError,
-      'Invalid payload for job "billing.charge": payload.extra is a BigInt, which JSON cannot represent (convert it to a string)',
+      'Invalid payload for job "billing.charge": payloads[1].extra is a BigInt, which JSON cannot represent (convert it to a string)',
     );
   });
 

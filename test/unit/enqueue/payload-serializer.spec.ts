@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidPayloadError } from '../../../packages/nest-jobs/src/errors/invalid-payload.error.js';
-import { serializePayload } from '../../../packages/nest-jobs/src/enqueue/payload-serializer.js';
+import {
+  MAX_PAYLOAD_DEPTH,
+  serializePayload,
+} from '../../../packages/nest-jobs/src/enqueue/payload-serializer.js';
 
 const serialize = (payload: unknown, max = 1024) =>
   serializePayload('mail.send', payload, max);
@@ -68,6 +71,186 @@ describe('serializePayload', () => {
     // Astral characters are two UTF-16 units and four bytes.
     expect(() => serialize('😀😀', 9)).toThrow(
       'payload is 10 bytes of JSON, over the limit of 9 (option maxPayloadBytes)',
+    );
+  });
+
+  describe('what PostgreSQL refuses in text', () => {
+    const refused: Array<[string, unknown, string]> = [
+      [
+        'U+0000 in a value',
+        { items: [{}, {}, { name: 'a\u0000b' }] },
+        'payload.items[2].name contains U+0000 at index 1, which PostgreSQL cannot store',
+      ],
+      [
+        'U+0000 in a key',
+        { ['bad\u0000key']: 1 },
+        'payload["bad\\u0000key"] is a key that contains U+0000 at index 3, which PostgreSQL cannot store',
+      ],
+      [
+        'a lone high surrogate',
+        ['ok', 'x\ud800'],
+        'payload[1] contains a lone surrogate U+D800 at index 1, which PostgreSQL cannot store',
+      ],
+      [
+        'a lone low surrogate in a nested key',
+        { a: { ['\udc00']: true } },
+        'payload.a["\\udc00"] is a key that contains a lone surrogate U+DC00 at index 0, which PostgreSQL cannot store',
+      ],
+      [
+        'a top-level string',
+        '\u0000',
+        'payload contains U+0000 at index 0, which PostgreSQL cannot store',
+      ],
+    ];
+    it.each(refused)(
+      'refuses %s, naming its path',
+      (_kind, payload, message) => {
+        expect(() => serialize(payload)).toThrow(InvalidPayloadError);
+        expect(() => serialize(payload)).toThrow(
+          `Invalid payload for job "mail.send": ${message}`,
+        );
+      },
+    );
+
+    it('accepts other escaped characters and the text of an escape (the slower path finds nothing)', () => {
+      expect(serialize({ ['\\u0000']: 'tab\t bell\u0007 \\ud800' })).toBe(
+        '{"\\\\u0000":"tab\\t bell\\u0007 \\\\ud800"}',
+      );
+    });
+
+    it('accepts surrogate pairs (astral characters) in keys and values', () => {
+      expect(serialize({ '😀': '𝄞 ok' })).toBe('{"😀":"𝄞 ok"}');
+    });
+  });
+
+  describe('user code inside the payload', () => {
+    it('calls toJSON once more for the check and refuses what it returns that JSON cannot hold', () => {
+      const cases: Array<[unknown, string]> = [
+        [
+          { at: { toJSON: () => undefined } },
+          'payload.at has a toJSON() that returned undefined, which JSON drops',
+        ],
+        [{ n: { toJSON: () => NaN } }, 'payload.n is NaN'],
+        [{ m: { toJSON: () => new Map() } }, 'payload.m is a Map'],
+        [
+          { deep: { toJSON: () => ({ list: [1, { id: 2n }] }) } },
+          'payload.deep.list[1].id is a BigInt',
+        ],
+        [
+          {
+            t: {
+              toJSON() {
+                throw new Error('toJSON broke');
+              },
+            },
+          },
+          'payload.t could not be read: toJSON broke',
+        ],
+      ];
+      for (const [payload, message] of cases)
+        expect(() => serialize(payload)).toThrow(
+          `Invalid payload for job "mail.send": ${message}`,
+        );
+      // What toJSON returns is what is stored; the key is passed as JSON.stringify passes it.
+      const keys: string[] = [];
+      const money = {
+        toJSON(key: string) {
+          keys.push(key);
+          return { cents: 5 };
+        },
+      };
+      expect(serialize({ price: money, list: [money] })).toBe(
+        '{"price":{"cents":5},"list":[{"cents":5}]}',
+      );
+      expect(keys).toEqual(['price', '0', 'price', '0']);
+    });
+
+    it('refuses a getter or a Proxy that throws, naming the path, never a raw error', () => {
+      const payload = {
+        a: [
+          0,
+          {
+            get broken(): number {
+              throw new Error('getter broke');
+            },
+          },
+        ],
+      };
+      expect(() => serialize(payload)).toThrow(
+        'Invalid payload for job "mail.send": payload.a[1].broken could not be read: getter broke',
+      );
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      expect(() => serialize({ p: proxy })).toThrow(
+        /^Invalid payload for job "mail.send": payload\.p could not be read: (TypeError: )?Cannot perform '\w+' on a proxy that has been revoked$/,
+      );
+    });
+
+    it('refuses nesting deeper than MAX_PAYLOAD_DEPTH with a typed error, not a RangeError', () => {
+      const nest = (levels: number) => {
+        let value: unknown = 1;
+        for (let i = 0; i < levels; i += 1) value = [value];
+        return value;
+      };
+      expect(() => serialize(nest(MAX_PAYLOAD_DEPTH), 1e6)).not.toThrow();
+      expect(() => serialize(nest(MAX_PAYLOAD_DEPTH + 1), 1e6)).toThrow(
+        `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels (MAX_PAYLOAD_DEPTH)`,
+      );
+      expect(() => serialize(nest(100_000), 1e7)).toThrow(InvalidPayloadError);
+    });
+  });
+
+  describe('payload semantics (the rule of the manual, section 4)', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+      get length(): number {
+        return Math.hypot(this.x, this.y);
+      }
+      scale(): void {}
+    }
+
+    it('stores a Date as its ISO string, a class instance as its own enumerable fields, -0 as 0', () => {
+      expect(
+        serialize({
+          at: new Date('2026-01-02T03:04:05.000Z'),
+          point: new Point(3, 4),
+          zero: -0,
+        }),
+      ).toBe(
+        '{"at":"2026-01-02T03:04:05.000Z","point":{"x":3,"y":4},"zero":0}',
+      );
+    });
+
+    it("drops an array's properties that are not indexes, as JSON does", () => {
+      const list = Object.assign([1, 2], { extra: 'dropped' });
+      expect(serialize(list)).toBe('[1,2]');
+    });
+
+    it('refuses binary data (Buffer, typed arrays, ArrayBuffer) until binary payloads exist', () => {
+      const cases: Array<[unknown, string]> = [
+        [{ file: Buffer.from('hi') }, 'payload.file is a Buffer'],
+        [{ bytes: new Uint8Array(2) }, 'payload.bytes is a Uint8Array'],
+        [[new Float64Array(1)], 'payload[0] is a Float64Array'],
+        [new ArrayBuffer(4), 'payload is an ArrayBuffer'],
+      ];
+      for (const [payload, message] of cases)
+        expect(() => serialize(payload)).toThrow(
+          `Invalid payload for job "mail.send": ${message}, which JSON cannot represent (convert it to a string, e.g. base64)`,
+        );
+    });
+  });
+
+  it('names the item of a bulk call', () => {
+    expect(() =>
+      serializePayload('mail.send', { n: NaN }, 1024, 'payloads', 3),
+    ).toThrow('Invalid payload for job "mail.send": payloads[3].n is NaN');
+    expect(() =>
+      serializePayload('mail.send', 'x'.repeat(20), 10, 'jobs', 2),
+    ).toThrow(
+      'Invalid payload for job "mail.send": jobs[2].payload is 22 bytes of JSON, over the limit of 10',
     );
   });
 });

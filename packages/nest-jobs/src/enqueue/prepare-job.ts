@@ -2,6 +2,7 @@ import { uuidV7 } from './job-id.js';
 import { COLUMN_LIMITS, MS_PER_YEAR } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
 import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
+import { JobsError } from '../errors/jobs.error.js';
 import type { EnqueueOptions } from './enqueue-options.interface.js';
 import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 import {
@@ -11,7 +12,11 @@ import {
   type JobDefinition,
 } from '../handlers/job-definition.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
-import { serializePayload } from './payload-serializer.js';
+import {
+  formatPath,
+  serializePayload,
+  type PayloadList,
+} from './payload-serializer.js';
 import { checkRetryPolicy } from '../retry/retry-policy.js';
 import type { NewJobRow } from '../sql/job-rows.js';
 import { currentTraceId } from '../tracing/trace-context.js';
@@ -22,6 +27,7 @@ import {
   optionKeys,
 } from '../utils/option-checks.js';
 import { describeError } from '../utils/describe-error.js';
+import { unsafeCharacter } from '../utils/postgres-text.js';
 
 const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
   manager: true,
@@ -36,6 +42,12 @@ const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
 /** Longest `delay` accepted. */
 const MAX_DELAY_MS = 100 * MS_PER_YEAR;
 
+/**
+ * The earliest `runAt` PostgreSQL's timestamptz can hold (4714-11-24 BC, its first day).
+ * The latest Date (year 275760) is below its upper end (294276 AD): no upper check needed.
+ */
+const MIN_RUN_AT_MS = Date.UTC(-4713, 10, 24);
+
 /** A validated row plus what the service needs after the insert. */
 export interface PreparedJob {
   readonly row: NewJobRow;
@@ -43,6 +55,11 @@ export interface PreparedJob {
   readonly payload: unknown;
   /** True when the job is due now, so workers are worth waking. */
   readonly dueNow: boolean;
+  /**
+   * Set when the job's `validate` returned a thenable: settles once it did, rejecting with
+   * the `InvalidPayloadError`. The caller awaits it before writing anything.
+   */
+  readonly validation: Promise<void> | undefined;
 }
 
 /** What the options of an enqueue call resolve to: the row minus its id and payload. */
@@ -70,15 +87,22 @@ export function prepareJob(
   rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
   module: ResolvedJobsOptions,
   prefix = '',
+  list: PayloadList = undefined,
+  index = -1,
 ): PreparedJob {
   return prepareRow(
     prepareTemplate(name, definition, rawOptions, module, prefix),
     payload,
     module,
+    list,
+    index,
   );
 }
 
-/** Checks the options of an enqueue call once, for every payload it carries. */
+/**
+ * Checks the options of an enqueue call once, for every payload it carries. An options
+ * object that throws when read (a getter, a revoked Proxy) is an `InvalidJobsOptionError`.
+ */
 export function prepareTemplate(
   name: string,
   definition: JobDefinition | undefined,
@@ -86,11 +110,38 @@ export function prepareTemplate(
   module: ResolvedJobsOptions,
   prefix = '',
 ): JobTemplate {
+  try {
+    return readTemplate(name, definition, rawOptions, module, prefix);
+  } catch (error) {
+    if (error instanceof JobsError) throw error;
+    throw new InvalidJobsOptionError(
+      prefix.replace(/\.$/, '') || 'options',
+      rawOptions,
+      `expected options that can be read, but reading them threw: ${describeError(error)}`,
+    );
+  }
+}
+
+function readTemplate(
+  name: string,
+  definition: JobDefinition | undefined,
+  rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
+  module: ResolvedJobsOptions,
+  prefix: string,
+): JobTemplate {
   const options = checkPlainObject(
     prefix.replace(/\.$/, ''),
     rawOptions ?? {},
     ENQUEUE_KEYS,
   ) as EnqueueOptions;
+  if (options.manager !== undefined) {
+    // enqueue() takes manager out before; here it came with one item of enqueueMany(jobs).
+    throw new InvalidJobsOptionError(
+      `${prefix}manager`,
+      options.manager,
+      'applies to the whole call, not to one job: give it in the second argument of enqueueMany(jobs, { manager })',
+    );
+  }
   const { runAt, delayMs } = checkSchedule(options, prefix);
   const retry: RetryPolicy | undefined =
     options.retry === undefined
@@ -124,25 +175,41 @@ export function prepareTemplate(
   };
 }
 
-/** One row of `template` carrying `payload`. */
+/**
+ * One row of `template` carrying `payload`; `list` and `index` locate the payload in a bulk
+ * call's errors (`payloads[3]`, `jobs[3].payload`).
+ */
 export function prepareRow(
   template: JobTemplate,
   payload: unknown,
   module: ResolvedJobsOptions,
+  list: PayloadList = undefined,
+  index = -1,
 ): PreparedJob {
   const { name, definition } = template;
   // JSON first: validate() should only ever see what a handler could receive.
-  const payloadJson = serializePayload(name, payload, module.maxPayloadBytes);
+  const payloadJson = serializePayload(
+    name,
+    payload,
+    module.maxPayloadBytes,
+    list,
+    index,
+  );
+  let validation: Promise<void> | undefined;
   if (definition?.validate) {
+    let result: unknown;
     try {
-      definition.validate(payload);
+      result = definition.validate(payload);
     } catch (error) {
-      throw new InvalidPayloadError(
-        name,
-        'payload',
-        `was rejected by the job's validate(): ${describeError(error)}`,
-      );
+      throw rejectedPayload(name, list, index, error);
     }
+    // yup's validate, Joi's validateAsync: a thenable is a verdict still to come.
+    if (
+      result !== undefined &&
+      result !== null &&
+      (typeof result === 'object' || typeof result === 'function')
+    )
+      validation = awaitVerdict(result, name, list, index);
   }
   return {
     row: {
@@ -158,7 +225,68 @@ export function prepareRow(
     },
     payload,
     dueNow: template.dueNow,
+    validation,
   };
+}
+
+function rejectedPayload(
+  name: string,
+  list: PayloadList,
+  index: number,
+  error: unknown,
+): InvalidPayloadError {
+  return new InvalidPayloadError(
+    name,
+    formatPath([], list, index),
+    `was rejected by the job's validate(): ${describeError(error)}`,
+  );
+}
+
+/**
+ * The settled verdict of a `validate` result, or undefined when it is not a thenable. Never
+ * lets a rejection go unhandled, and reads `then` once, inside a try: a result may be a
+ * revoked Proxy or have a throwing getter.
+ */
+function awaitVerdict(
+  result: object,
+  name: string,
+  list: PayloadList,
+  index: number,
+): Promise<void> | undefined {
+  let verdict: Promise<void>;
+  try {
+    const then: unknown = (result as { then?: unknown }).then;
+    if (typeof then !== 'function') return undefined;
+    verdict = new Promise<void>((resolve, reject) => {
+      then.call(
+        result,
+        () => resolve(),
+        (error: unknown) => reject(rejectedPayload(name, list, index, error)),
+      );
+    });
+  } catch (error) {
+    // A throwing `then` getter (or a revoked Proxy); the executor's own throw rejects above.
+    verdict = Promise.reject(rejectedPayload(name, list, index, error));
+  }
+  // Handled now: a later item of the same bulk call may throw before anyone awaits this.
+  verdict.catch(() => undefined);
+  return verdict;
+}
+
+/** Waits for the `validate` verdicts of `prepared`, if any; the first rejection by index wins. */
+export async function settleValidations(
+  prepared: readonly PreparedJob[],
+): Promise<void> {
+  let pending: Promise<void>[] | undefined;
+  for (const job of prepared) {
+    if (job.validation) (pending ??= []).push(job.validation);
+  }
+  if (!pending) return;
+  // allSettled: every verdict is awaited (none left unhandled), then the first failure by position.
+  const verdicts = await Promise.allSettled(pending);
+  for (const verdict of verdicts) {
+    if (verdict.status === 'rejected') throw verdict.reason;
+  }
 }
 
 function checkSchedule(
@@ -173,14 +301,20 @@ function checkSchedule(
     );
   }
   if (options.runAt !== undefined) {
-    if (
-      !(options.runAt instanceof Date) ||
-      Number.isNaN(options.runAt.getTime())
-    ) {
+    const time =
+      options.runAt instanceof Date ? options.runAt.getTime() : Number.NaN;
+    if (Number.isNaN(time)) {
       throw new InvalidJobsOptionError(
         `${prefix}runAt`,
         options.runAt,
         'expected a valid Date',
+      );
+    }
+    if (time < MIN_RUN_AT_MS) {
+      throw new InvalidJobsOptionError(
+        `${prefix}runAt`,
+        options.runAt,
+        'expected a Date PostgreSQL can store (from 4714-11-24 BC on)',
       );
     }
     return { runAt: options.runAt, delayMs: null };
@@ -211,12 +345,33 @@ function resolveTraceId(
         `expected a non-empty string of at most ${COLUMN_LIMITS.traceIdLength} characters`,
       );
     }
+    const problem = unsafeCharacter(explicit);
+    if (problem !== null) {
+      throw new InvalidJobsOptionError(
+        `${prefix}traceId`,
+        explicit,
+        `expected text PostgreSQL can store (contains ${problem})`,
+      );
+    }
     return explicit;
   }
-  // An implicit id comes from outside (a request header, a tracer): keep the job, clip the id.
-  // An empty context id means "no trace" (a job without one): ask the provider then.
-  const implicit = currentTraceId() || module.traceIdProvider?.();
-  return typeof implicit === 'string' && implicit.length > 0
-    ? implicit.slice(0, COLUMN_LIMITS.traceIdLength)
-    : null;
+  // An implicit id comes from outside (a request header, a tracer): it must never cost the
+  // job. An empty context id means "no trace" (a job without one): ask the provider then.
+  const implicit = currentTraceId() || providedTraceId(module);
+  if (typeof implicit !== 'string' || implicit.length === 0) return null;
+  // Clipped to the column; an id PostgreSQL would refuse (U+0000, a lone surrogate, also
+  // one the clip split) is dropped rather than mangled: a wrong id is worse than none.
+  const clipped = implicit.slice(0, COLUMN_LIMITS.traceIdLength);
+  return unsafeCharacter(clipped) === null ? clipped : null;
+}
+
+/** The `traceIdProvider`'s answer; one that throws counts as no trace id. */
+function providedTraceId(module: ResolvedJobsOptions): unknown {
+  const provider = module.traceIdProvider;
+  if (provider === undefined) return undefined;
+  try {
+    return provider();
+  } catch {
+    return undefined;
+  }
 }

@@ -13,8 +13,19 @@ export class InvalidJobsOptionError extends JobsError {
   }
 }
 
-/** Renders a bad value for an error message without dumping large objects. */
+/**
+ * Renders a bad value for an error message without dumping large objects. Never throws:
+ * the value may be a revoked Proxy, whose `instanceof` and `Array.isArray` throw.
+ */
 export function describeValue(value: unknown): string {
+  try {
+    return describeValueUnsafe(value);
+  } catch {
+    return 'a value that cannot be read (a revoked Proxy?)';
+  }
+}
+
+function describeValueUnsafe(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(
       value.length > 80 ? `${value.slice(0, 80)}...` : value,

@@ -44,7 +44,8 @@ export interface JobDefinition {
   /** The handler's own (partial) policy, layered over the module's at failure time. */
   readonly retry: RetryPolicy | undefined;
   readonly timeoutMs: number | undefined;
-  readonly validate: ((payload: unknown) => void) | undefined;
+  readonly validate:
+    ((payload: unknown) => void | PromiseLike<unknown>) | undefined;
 }
 
 /**

@@ -16,9 +16,10 @@ export interface JobOptions {
   /** Milliseconds an attempt may run before its AbortSignal fires and it counts as failed. */
   timeoutMs?: number;
   /**
-   * Checks a payload: return normally to accept, throw to reject. Called at enqueue (a
-   * rejection is an `InvalidPayloadError`, nothing is written) and again before the handler
-   * runs (a rejection fails the job for good, e.g. for a row written by hand).
+   * Checks a payload: return normally to accept, throw to reject; a returned promise
+   * (yup's `validate`, Joi's `validateAsync`) is awaited and its rejection rejects. Called
+   * at enqueue (a rejection is an `InvalidPayloadError`, nothing is written) and again
+   * before the handler runs (a rejection fails the job for good, e.g. for a row written by hand).
    */
-  validate?: (payload: unknown) => void;
+  validate?: (payload: unknown) => void | PromiseLike<unknown>;
 }

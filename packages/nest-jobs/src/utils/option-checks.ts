@@ -1,5 +1,6 @@
 import { COLUMN_LIMITS } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
+import { unsafeCharacter } from './postgres-text.js';
 
 /**
  * Small checks shared by module, `@Job()` and enqueue option validation. Each throws an
@@ -68,7 +69,10 @@ export function checkBoolean(
   return value;
 }
 
-/** Queue and job names: non-empty, at most 255 characters, no surrounding white space. */
+/**
+ * Queue and job names: non-empty, at most 255 characters, no surrounding white space, and
+ * nothing PostgreSQL refuses in text (U+0000, lone surrogates).
+ */
 export function checkName(
   option: string,
   value: unknown,
@@ -86,6 +90,14 @@ export function checkName(
   }
   if (value.trim() !== value) {
     throw fail(option, value, 'expected no leading or trailing white space');
+  }
+  const problem = unsafeCharacter(value);
+  if (problem !== null) {
+    throw fail(
+      option,
+      value,
+      `expected text PostgreSQL can store (contains ${problem})`,
+    );
   }
   return value;
 }
