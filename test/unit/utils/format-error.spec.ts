@@ -113,6 +113,18 @@ describe('formatJobError', () => {
   });
 });
 
+describe('formatJobError of a cause that cannot be described', () => {
+  it('keeps the error and marks only the cause', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const text = formatJobError(new Error('outer', { cause: proxy }));
+    expect(text).toMatch(/^Error: outer\n/);
+    expect(text).toContain(
+      'Caused by: A value was thrown that cannot be described (accessing it threw)',
+    );
+  });
+});
+
 describe('describeError', () => {
   it('never throws and stays bounded', () => {
     for (const [label, value] of hostileValues()) {

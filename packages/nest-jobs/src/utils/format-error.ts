@@ -44,9 +44,17 @@ function describeThrown(error: unknown, depth: number): string {
         : `${head}\n${bounded(stack)}`
       : head;
   if (text.length < COLUMN_LIMITS.errorLength && depth < 5) {
-    const cause: unknown = error.cause;
-    if (cause !== undefined)
-      text += `\nCaused by: ${describeThrown(cause, depth + 1)}`;
+    // A cause that cannot be described costs only its own line, not the error's text.
+    let cause: string | undefined;
+    try {
+      cause =
+        error.cause === undefined
+          ? undefined
+          : describeThrown(error.cause, depth + 1);
+    } catch {
+      cause = UNDESCRIBABLE_ERROR_TEXT;
+    }
+    if (cause !== undefined) text += `\nCaused by: ${cause}`;
   }
   return text;
 }

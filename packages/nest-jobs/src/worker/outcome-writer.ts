@@ -138,40 +138,48 @@ export class OutcomeWriter {
       }
       return written;
     }
+    // Alone and already refused once (by the caller's write).
     const outcome = batch[0]!;
-    if (
-      outcome.kind === 'failed' &&
-      outcome.failure.error !== REFUSED_ERROR_TEXT
-    ) {
-      const replaced: WrittenOutcome = {
+    if (outcome.kind === 'completed')
+      return this.refused(outcome, 'a completion');
+    this.logger.error(
+      `PostgreSQL refused the failure of job ${outcome.job.id}; recording it with a fixed text instead`,
+    );
+    // First the same decision with a text that cannot be refused; then, should the retry
+    // time be what was refused (a delay out of range), failed for good: a recorded end.
+    const replacements: WrittenOutcome[] = [
+      {
         kind: 'failed',
         job: outcome.job,
         failure: { ...outcome.failure, error: REFUSED_ERROR_TEXT },
-      };
-      this.logger.error(
-        `PostgreSQL refused the error text of job ${outcome.job.id}; recording it with a fixed text instead`,
-      );
+      },
+      {
+        kind: 'failed',
+        job: outcome.job,
+        failure: {
+          ...outcome.failure,
+          error: REFUSED_ERROR_TEXT,
+          retryInMs: null,
+        },
+      },
+    ];
+    let lastError: unknown;
+    for (const replaced of replacements) {
       try {
         await this.write([replaced]);
         return [replaced];
       } catch (error) {
         if (!isDataError(error)) throw error;
-        return this.refused(outcome, error);
+        lastError = error;
       }
     }
-    try {
-      await this.write(batch);
-      return [outcome];
-    } catch (error) {
-      if (!isDataError(error)) throw error;
-      return this.refused(outcome, error);
-    }
+    return this.refused(outcome, describeError(lastError));
   }
 
   /** An outcome PostgreSQL refuses whatever its text: dropped, so it blocks nothing. */
-  private refused(outcome: WrittenOutcome, error: unknown): WrittenOutcome[] {
+  private refused(outcome: WrittenOutcome, what: string): WrittenOutcome[] {
     this.logger.error(
-      `PostgreSQL refused the outcome of job ${outcome.job.id} (${describeError(error)}); ` +
+      `PostgreSQL refused the outcome of job ${outcome.job.id} (${what}); ` +
         'its lease will expire and the job will run again',
     );
     this.onDropped(outcome);
