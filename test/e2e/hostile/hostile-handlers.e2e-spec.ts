@@ -145,6 +145,18 @@ class HostileHandlers {
     return undefined;
   }
 
+  /** An async validator that never settles: the job's timeout ends the attempt. */
+  @Job({
+    name: 'hostile.validateHangs',
+    queue: Q,
+    timeoutMs: 200,
+    maxRetries: 0,
+    validate: () => new Promise(() => undefined),
+  })
+  validateHangs() {
+    return undefined;
+  }
+
   /** An async validator that accepts: the handler runs after it resolved. */
   @Job({
     name: 'hostile.validateResolves',
@@ -285,6 +297,16 @@ describe('hostile handlers', () => {
       }
     }
     expect((await ended(accepted.id)).status).toBe('completed');
+    const hangs = await insertJobRow(db, {
+      queue: Q,
+      job_type: 'hostile.validateHangs',
+      max_retries: 0,
+    });
+    const timedOut = await ended(hangs.id);
+    expect(timedOut.status).toBe('failed');
+    expect(timedOut.last_error).toMatch(
+      /^JobTimeoutError: Job timed out after 200 ms/,
+    );
     expect(crashes).toEqual([]);
     await app.close();
   });

@@ -84,25 +84,31 @@ export class JobExecutor {
     this.invoke(job, handler, payload);
   }
 
-  /** Runs the handler once an async `validate` resolved; never throws. */
+  /**
+   * Runs the handler once an async `validate` resolved; never throws. The validation is
+   * watched by the job's timeout like a handler: a promise that never settles must not hold
+   * the job `running` (its lease renewed) for the life of the process.
+   */
   private validateThenRun(
     job: HeldAttempt,
     handler: RegisteredJob,
     payload: unknown,
     pending: PromiseLike<unknown>,
   ): void {
-    // A hostile thenable may call back twice, or both ways: the first call decides.
-    let decided = false;
+    const validation = new Attempt(job, handler);
+    this.timeouts.watch(
+      validation,
+      handler.definition.timeoutMs ?? this.defaultTimeoutMs,
+    );
+    // `settled` also guards against a hostile thenable calling back twice, or both ways.
     const accept = () => {
-      if (decided) return;
-      decided = true;
+      if (validation.settled) return;
+      validation.settled = true;
+      this.timeouts.clear(validation);
       this.invoke(job, handler, payload);
     };
-    const reject = (error: unknown) => {
-      if (decided) return;
-      decided = true;
-      this.rejectPayload(job, handler, error);
-    };
+    const reject = (error: unknown) =>
+      this.finish(validation, payloadRejected(error));
     try {
       // Promise.resolve adopts the thenable: its `then` runs in a later microtask, and what
       // it throws becomes a rejection, caught here like any other.
@@ -118,14 +124,7 @@ export class JobExecutor {
     handler: RegisteredJob,
     error: unknown,
   ): void {
-    this.settled(job, handler, {
-      kind: 'failed',
-      error: new PayloadDecodeError(
-        `Payload rejected: ${describeError(error)}`,
-        { cause: error },
-      ),
-      fatal: true,
-    });
+    this.settled(job, handler, payloadRejected(error));
   }
 
   /** Calls the handler, watched by its timeout when it returns a promise; never throws. */
@@ -213,6 +212,16 @@ class Attempt extends TimeoutEntry {
 }
 
 const COMPLETED: AttemptOutcome = { kind: 'completed' };
+
+function payloadRejected(error: unknown): AttemptOutcome {
+  return {
+    kind: 'failed',
+    error: new PayloadDecodeError(`Payload rejected: ${describeError(error)}`, {
+      cause: error,
+    }),
+    fatal: true,
+  };
+}
 
 function failedWith(error: unknown): AttemptOutcome {
   return { kind: 'failed', error, fatal: isFatal(error) };
