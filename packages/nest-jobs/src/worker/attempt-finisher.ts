@@ -10,6 +10,7 @@ import { retryDelayAfterFailure } from '../retry/retry-decision.js';
 import type { ResolvedRetryPolicy } from '../retry/retry-policy.interface.js';
 import { describeError } from '../utils/describe-error.js';
 import { formatJobError } from '../utils/format-error.js';
+import { toPostgresText } from '../utils/postgres-text.js';
 import type { HeldAttempt } from './held-attempt.js';
 import type { HeldAttempts } from './held-attempts.js';
 import type { AttemptOutcome } from './job-executor.js';
@@ -59,7 +60,16 @@ export class AttemptFinisher {
     job.handlerDone = true;
     this.slots.give(job.row.queue);
     if (job.ownsAttempt) {
-      this.outcomes.add(this.toWrittenOutcome(job, handler, outcome));
+      let written: WrittenOutcome;
+      try {
+        written = this.toWrittenOutcome(job, handler, outcome);
+      } catch (error) {
+        // Whatever went wrong deciding (a row written by hand may hold anything), the
+        // attempt still gets an outcome: held without one, its lease would be renewed and
+        // the job would stay `running` for the life of the process.
+        written = undecidedOutcome(job, outcome, error);
+      }
+      this.outcomes.add(written);
     } else {
       this.held.delete(job);
     }
@@ -116,6 +126,27 @@ export class AttemptFinisher {
       },
     };
   }
+}
+
+/** The outcome of an attempt whose failure could not be decided: failed for good. */
+function undecidedOutcome(
+  job: HeldAttempt,
+  outcome: AttemptOutcome,
+  error: unknown,
+): WrittenOutcome {
+  if (outcome.kind === 'completed') return { kind: 'completed', job };
+  return {
+    kind: 'failed',
+    job,
+    failure: {
+      id: job.row.id,
+      attempt: job.row.attempt,
+      error: toPostgresText(
+        `The outcome of this attempt could not be decided: ${describeError(error)}`,
+      ),
+      retryInMs: null,
+    },
+  };
 }
 
 function durationOf(job: HeldAttempt): number {

@@ -57,21 +57,82 @@ export class JobExecutor {
       return;
     }
     let payload: unknown;
+    let validated: unknown;
     try {
       payload = JSON.parse(job.row.payload);
-      handler.definition.validate?.(payload);
+      validated = handler.definition.validate?.(payload);
     } catch (error) {
-      const reason = describeError(error);
-      this.settled(job, handler, {
-        kind: 'failed',
-        error: new PayloadDecodeError(`Payload rejected: ${reason}`, {
-          cause: error,
-        }),
-        fatal: true,
-      });
+      this.rejectPayload(job, handler, error);
       return;
     }
+    // An async validator (yup's `validate`, Joi's `validateAsync`) returns a promise: the
+    // handler runs once it resolves, and a rejection fails the job for good like a throw.
+    if (validated !== undefined && validated !== true) {
+      let pending: PromiseLike<unknown> | null;
+      try {
+        pending = isThenable(validated) ? validated : null;
+      } catch (error) {
+        // A `then` getter that throws (or a revoked Proxy): the validator failed.
+        this.rejectPayload(job, handler, error);
+        return;
+      }
+      if (pending) {
+        this.validateThenRun(job, handler, payload, pending);
+        return;
+      }
+    }
+    this.invoke(job, handler, payload);
+  }
 
+  /**
+   * Runs the handler once an async `validate` resolved; never throws. The validation is
+   * watched by the job's timeout like a handler: a promise that never settles must not hold
+   * the job `running` (its lease renewed) for the life of the process.
+   */
+  private validateThenRun(
+    job: HeldAttempt,
+    handler: RegisteredJob,
+    payload: unknown,
+    pending: PromiseLike<unknown>,
+  ): void {
+    const validation = new Attempt(job, handler);
+    this.timeouts.watch(
+      validation,
+      handler.definition.timeoutMs ?? this.defaultTimeoutMs,
+    );
+    // `settled` also guards against a hostile thenable calling back twice, or both ways.
+    const accept = () => {
+      if (validation.settled) return;
+      validation.settled = true;
+      this.timeouts.clear(validation);
+      this.invoke(job, handler, payload);
+    };
+    const reject = (error: unknown) =>
+      this.finish(validation, payloadRejected(error));
+    try {
+      // Promise.resolve adopts the thenable: its `then` runs in a later microtask, and what
+      // it throws becomes a rejection, caught here like any other.
+      Promise.resolve(pending).then(accept, reject);
+    } catch (error) {
+      reject(error);
+    }
+  }
+
+  /** `validate` (or JSON.parse) refused the payload: the job fails for good. */
+  private rejectPayload(
+    job: HeldAttempt,
+    handler: RegisteredJob,
+    error: unknown,
+  ): void {
+    this.settled(job, handler, payloadRejected(error));
+  }
+
+  /** Calls the handler, watched by its timeout when it returns a promise; never throws. */
+  private invoke(
+    job: HeldAttempt,
+    handler: RegisteredJob,
+    payload: unknown,
+  ): void {
     const context = new HandlerContext(job);
     job.startedAt = performance.now();
     if (this.events.has('job.started'))
@@ -85,7 +146,15 @@ export class JobExecutor {
       this.settled(job, handler, failedWith(error));
       return;
     }
-    if (!isThenable(result)) {
+    let thenable: boolean;
+    try {
+      thenable = isThenable(result);
+    } catch (error) {
+      // A revoked Proxy, or a `then` getter that throws: the attempt fails with that error.
+      this.settled(job, handler, failedWith(error));
+      return;
+    }
+    if (!thenable) {
       this.settled(job, handler, COMPLETED);
       return;
     }
@@ -96,7 +165,7 @@ export class JobExecutor {
       handler.definition.timeoutMs ?? this.defaultTimeoutMs,
     );
     try {
-      result.then(
+      (result as PromiseLike<unknown>).then(
         () => this.finish(attempt, COMPLETED),
         (error: unknown) => this.finish(attempt, failedWith(error)),
       );
@@ -144,10 +213,34 @@ class Attempt extends TimeoutEntry {
 
 const COMPLETED: AttemptOutcome = { kind: 'completed' };
 
-function failedWith(error: unknown): AttemptOutcome {
-  return { kind: 'failed', error, fatal: error instanceof FatalJobError };
+function payloadRejected(error: unknown): AttemptOutcome {
+  return {
+    kind: 'failed',
+    error: new PayloadDecodeError(`Payload rejected: ${describeError(error)}`, {
+      cause: error,
+    }),
+    fatal: true,
+  };
 }
 
+function failedWith(error: unknown): AttemptOutcome {
+  return { kind: 'failed', error, fatal: isFatal(error) };
+}
+
+/**
+ * Whether a handler asked to skip its retries. `instanceof` walks the thrown value's
+ * prototype chain, which throws for a revoked Proxy (or a Proxy's trap): such a value is
+ * not a FatalJobError.
+ */
+function isFatal(error: unknown): boolean {
+  try {
+    return error instanceof FatalJobError;
+  } catch {
+    return false;
+  }
+}
+
+/** May throw: reading `then` runs a getter, or a revoked Proxy's trap. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&

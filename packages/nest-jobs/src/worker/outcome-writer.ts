@@ -16,11 +16,23 @@ export type WrittenOutcome =
     };
 
 /**
+ * `last_error` written in place of a failure's text that PostgreSQL refused for its data:
+ * the job still ends in a recorded state (retried or failed), not `running` until its lease.
+ */
+export const REFUSED_ERROR_TEXT =
+  'The error of this attempt could not be recorded: PostgreSQL refused its text';
+
+/**
  * Writes attempt outcomes in batches: everything that finished while the previous write
  * was in flight goes out as one `complete` and one `fail` statement. A write that fails
  * (connection lost, server restarting) is retried with backoff, never dropped; while it
  * waits the attempts stay held, so their leases keep being renewed. Writes are fenced by
  * attempt in SQL, so a retried write cannot touch a newer attempt.
+ *
+ * A write refused for its data (SQLSTATE class 22: a character PostgreSQL cannot store, a
+ * value out of range) would be refused again on every retry, and every later outcome would
+ * queue behind it: the batch is split until the refused outcome is alone, the others are
+ * written, and a refused failure is written again with REFUSED_ERROR_TEXT.
  */
 export class OutcomeWriter {
   private readonly logger = new Logger('JobsWorker');
@@ -35,6 +47,11 @@ export class OutcomeWriter {
     private readonly backoff: { baseMs: number; capMs: number },
     /** `retention.completedMs: 0`: completed rows are deleted as they are completed. */
     private readonly deleteCompleted = false,
+    /**
+     * An outcome PostgreSQL refused however it was written: no longer held, so its lease
+     * is not renewed and expires (the job runs again) instead of staying `running`.
+     */
+    private readonly onDropped: (outcome: WrittenOutcome) => void = () => {},
   ) {}
 
   add(outcome: WrittenOutcome): void {
@@ -64,9 +81,15 @@ export class OutcomeWriter {
         const batch = this.queue;
         this.queue = [];
         try {
-          await this.write(batch);
+          let written: readonly WrittenOutcome[] = batch;
+          try {
+            await this.write(batch);
+          } catch (error) {
+            if (!isDataError(error)) throw error;
+            written = await this.writeIsolating(batch);
+          }
           failures = 0;
-          this.onWritten(batch);
+          this.onWritten(written);
         } catch (error) {
           this.queue = batch.concat(this.queue);
           failures += 1;
@@ -90,6 +113,80 @@ export class OutcomeWriter {
     }
   }
 
+  /**
+   * Writes `batch` after a data error: halves it until each refused outcome is alone (a few
+   * statements per refused row, only on this rare path). Returns what was written: a
+   * refused failure is written again with REFUSED_ERROR_TEXT, then, if still refused (its
+   * retry time was what PostgreSQL refused), failed for good; an outcome refused even so is
+   * left out, logged and no longer held, and its lease rescues the job. Throws anything but a data error (the caller retries the
+   * whole batch: writes already done are fenced no-ops when repeated).
+   */
+  private async writeIsolating(
+    batch: readonly WrittenOutcome[],
+  ): Promise<WrittenOutcome[]> {
+    if (batch.length > 1) {
+      const half = batch.length >>> 1;
+      const parts = [batch.slice(0, half), batch.slice(half)];
+      const written: WrittenOutcome[] = [];
+      for (const part of parts) {
+        try {
+          await this.write(part);
+          written.push(...part);
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          written.push(...(await this.writeIsolating(part)));
+        }
+      }
+      return written;
+    }
+    // Alone and already refused once (by the caller's write).
+    const outcome = batch[0]!;
+    if (outcome.kind === 'completed')
+      return this.refused(outcome, 'a completion');
+    this.logger.error(
+      `PostgreSQL refused the failure of job ${outcome.job.id}; recording it with a fixed text instead`,
+    );
+    // First the same decision with a text that cannot be refused; then, should the retry
+    // time be what was refused (a delay out of range), failed for good: a recorded end.
+    const replacements: WrittenOutcome[] = [
+      {
+        kind: 'failed',
+        job: outcome.job,
+        failure: { ...outcome.failure, error: REFUSED_ERROR_TEXT },
+      },
+      {
+        kind: 'failed',
+        job: outcome.job,
+        failure: {
+          ...outcome.failure,
+          error: REFUSED_ERROR_TEXT,
+          retryInMs: null,
+        },
+      },
+    ];
+    let lastError: unknown;
+    for (const replaced of replacements) {
+      try {
+        await this.write([replaced]);
+        return [replaced];
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        lastError = error;
+      }
+    }
+    return this.refused(outcome, describeError(lastError));
+  }
+
+  /** An outcome PostgreSQL refuses whatever its text: dropped, so it blocks nothing. */
+  private refused(outcome: WrittenOutcome, what: string): WrittenOutcome[] {
+    this.logger.error(
+      `PostgreSQL refused the outcome of job ${outcome.job.id} (${what}); ` +
+        'its lease will expire and the job will run again',
+    );
+    this.onDropped(outcome);
+    return [];
+  }
+
   private async write(batch: readonly WrittenOutcome[]): Promise<void> {
     const completed: AttemptRef[] = [];
     const failed: FailedAttempt[] = [];
@@ -103,5 +200,19 @@ export class OutcomeWriter {
         : null,
       failed.length ? this.repository.fail(failed) : null,
     ]);
+  }
+}
+
+/**
+ * Whether PostgreSQL refused a statement for the data it carried (SQLSTATE class 22:
+ * untranslatable character, string too long, value out of range): sending it again fails
+ * again. A connection error has no such code, or another class, and is worth a retry.
+ */
+function isDataError(error: unknown): boolean {
+  try {
+    const code: unknown = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && code.startsWith('22');
+  } catch {
+    return false;
   }
 }

@@ -10,7 +10,8 @@ export class Slots {
 
   constructor(
     private readonly concurrency: number,
-    private readonly queueCaps: Readonly<Record<string, number>>,
+    /** A Map, never a plain object: queue names are the user's strings. */
+    private readonly queueCaps: ReadonlyMap<string, number>,
   ) {}
 
   /** Handlers running now. */
@@ -25,7 +26,7 @@ export class Slots {
 
   /** Slots free for `queue` under its own cap (`Infinity` without one). */
   freeIn(queue: string): number {
-    const cap = this.queueCaps[queue];
+    const cap = this.queueCaps.get(queue);
     return cap === undefined
       ? Infinity
       : cap - (this.runningPerQueue.get(queue) ?? 0);

@@ -76,6 +76,7 @@ export function createWorkerParts(
     },
     RECONNECT_BACKOFF,
     moduleOptions.retention.completedMs === 0,
+    (dropped) => held.delete(dropped.job),
   );
   const finisher = new AttemptFinisher(
     slots,

@@ -40,7 +40,8 @@ export interface ResolvedWorkerOptions {
   /** null: every queue that has a handler in this process. */
   queues: string[] | null;
   concurrency: number;
-  queueConcurrency: Record<string, number>;
+  /** Per-queue caps. A Map: a queue may be named `constructor` or `__proto__`. */
+  queueConcurrency: ReadonlyMap<string, number>;
   batchSize: number;
   pollIntervalMs: number;
   leaseMs: number;
@@ -177,21 +178,22 @@ function resolveQueueList(value: unknown): string[] {
 function resolveQueueConcurrency(
   value: unknown,
   concurrency: number,
-): Record<string, number> {
-  if (value === undefined) return {};
+): ReadonlyMap<string, number> {
+  // Queue names are the user's strings: as keys of a plain object, a queue named
+  // `constructor` or `toString` would read a function from Object.prototype as its cap.
+  const resolved = new Map<string, number>();
+  if (value === undefined) return resolved;
   const caps = checkPlainObject(
     'worker.queueConcurrency',
     value,
     Object.keys(value as object),
   );
-  const resolved: Record<string, number> = {};
+  // Own enumerable entries only: nothing inherited becomes a cap.
   for (const [queue, cap] of Object.entries(caps)) {
     checkName('worker.queueConcurrency (queue name)', queue);
-    resolved[queue] = checkInteger(
-      `worker.queueConcurrency.${queue}`,
-      cap,
-      1,
-      concurrency,
+    resolved.set(
+      queue,
+      checkInteger(`worker.queueConcurrency.${queue}`, cap, 1, concurrency),
     );
   }
   return resolved;
