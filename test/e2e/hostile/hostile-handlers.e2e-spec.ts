@@ -139,7 +139,8 @@ class HostileHandlers {
   @Job({
     name: 'hostile.validateReturns',
     queue: Q,
-    validate: (payload) => hostile((payload as { kind: Kind }).kind),
+    // Typed to return void or a promise; plain JavaScript (or a cast) can return anything.
+    validate: (payload) => hostile((payload as { kind: Kind }).kind) as never,
   })
   validateReturns() {
     return undefined;
