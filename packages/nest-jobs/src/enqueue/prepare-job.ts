@@ -27,6 +27,7 @@ import {
   optionKeys,
 } from '../utils/option-checks.js';
 import { describeError } from '../utils/describe-error.js';
+import { isThenable } from '../utils/value-checks.js';
 import { unsafeCharacter } from '../utils/postgres-text.js';
 
 const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
@@ -204,12 +205,7 @@ export function prepareRow(
       throw rejectedPayload(name, list, index, error);
     }
     // yup's validate, Joi's validateAsync: a thenable is a verdict still to come.
-    if (
-      result !== undefined &&
-      result !== null &&
-      (typeof result === 'object' || typeof result === 'function')
-    )
-      validation = awaitVerdict(result, name, list, index);
+    validation = awaitVerdict(result, name, list, index);
   }
   return {
     row: {
@@ -244,28 +240,26 @@ function rejectedPayload(
 
 /**
  * The settled verdict of a `validate` result, or undefined when it is not a thenable. Never
- * lets a rejection go unhandled, and reads `then` once, inside a try: a result may be a
- * revoked Proxy or have a throwing getter.
+ * lets a rejection go unhandled; a result that throws when its `then` is read (a revoked
+ * Proxy, a throwing getter) is a rejection.
  */
 function awaitVerdict(
-  result: object,
+  result: unknown,
   name: string,
   list: PayloadList,
   index: number,
 ): Promise<void> | undefined {
   let verdict: Promise<void>;
   try {
-    const then: unknown = (result as { then?: unknown }).then;
-    if (typeof then !== 'function') return undefined;
-    verdict = new Promise<void>((resolve, reject) => {
-      then.call(
-        result,
-        () => resolve(),
-        (error: unknown) => reject(rejectedPayload(name, list, index, error)),
-      );
-    });
+    if (!isThenable(result)) return undefined;
+    // Promise.resolve adopts the thenable; what its `then` throws becomes a rejection.
+    verdict = Promise.resolve(result).then(
+      () => undefined,
+      (error: unknown) => {
+        throw rejectedPayload(name, list, index, error);
+      },
+    );
   } catch (error) {
-    // A throwing `then` getter (or a revoked Proxy); the executor's own throw rejects above.
     verdict = Promise.reject(rejectedPayload(name, list, index, error));
   }
   // Handled now: a later item of the same bulk call may throw before anyone awaits this.

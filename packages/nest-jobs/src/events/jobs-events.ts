@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { describeError } from '../utils/describe-error.js';
+import { isThenable } from '../utils/value-checks.js';
 import type {
   JobsEventListener,
   JobsEventMap,
@@ -62,6 +63,7 @@ export class JobsEvents {
     for (const listener of listeners) {
       try {
         const result: unknown = (listener as JobsEventListener<K>)(payload);
+        // Inside the try: reading `then` of a revoked Proxy throws, and is logged like a throw.
         if (isThenable(result)) {
           result.then(undefined, (error: unknown) =>
             this.listenerFailed(event, error),
@@ -77,18 +79,5 @@ export class JobsEvents {
     this.logger.error(
       `A listener of "${event}" failed (ignored): ${describeError(error)}`,
     );
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return (
-      value !== null &&
-      (typeof value === 'object' || typeof value === 'function') &&
-      typeof (value as { then?: unknown }).then === 'function'
-    );
-  } catch {
-    // A revoked Proxy, or a getter that throws: not something to wait for.
-    return false;
   }
 }

@@ -1,10 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { JobsEvents } from '../events/jobs-events.js';
 import type { JobFailureReason } from '../events/jobs-events.interface.js';
-import {
-  NoHandlerError,
-  PayloadDecodeError,
-} from '../errors/job-failure.errors.js';
 import type { RegisteredJob } from '../handlers/job-handler.registry.js';
 import { retryDelayAfterFailure } from '../retry/retry-decision.js';
 import type { ResolvedRetryPolicy } from '../retry/retry-policy.interface.js';
@@ -156,20 +152,5 @@ function durationOf(job: HeldAttempt): number {
 function failureReason(
   outcome: Extract<AttemptOutcome, { kind: 'failed' }>,
 ): JobFailureReason {
-  if (outcome.fatal) {
-    // Both are made by the executor itself; anything a handler threw is another value, and
-    // `instanceof` on a revoked Proxy would throw: compare prototypes of our own errors only.
-    if (isOwn(outcome.error, NoHandlerError)) return 'no-handler';
-    if (isOwn(outcome.error, PayloadDecodeError)) return 'payload-rejected';
-    return 'fatal';
-  }
-  return 'retries-exhausted';
-}
-
-function isOwn(error: unknown, type: abstract new (...args: never[]) => Error) {
-  try {
-    return error instanceof type;
-  } catch {
-    return false;
-  }
+  return outcome.refused ?? (outcome.fatal ? 'fatal' : 'retries-exhausted');
 }

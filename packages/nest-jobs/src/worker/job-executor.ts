@@ -11,6 +11,7 @@ import { HandlerContext } from './handler-context.js';
 import type { JobsEvents } from '../events/jobs-events.js';
 import { HandlerTimeouts, TimeoutEntry } from './handler-timeouts.js';
 import { describeError } from '../utils/describe-error.js';
+import { isInstanceOf, isThenable } from '../utils/value-checks.js';
 
 /** How an attempt ended, as far as the handler is concerned. */
 export type AttemptOutcome =
@@ -19,6 +20,8 @@ export type AttemptOutcome =
       readonly kind: 'failed';
       readonly error: unknown;
       readonly fatal: boolean;
+      /** Set when the executor refused the job itself, before or instead of its handler. */
+      readonly refused?: 'no-handler' | 'payload-rejected';
     };
 
 /** Receives the outcome of an attempt, once. */
@@ -53,6 +56,7 @@ export class JobExecutor {
         kind: 'failed',
         error: new NoHandlerError(job.row.jobType),
         fatal: true,
+        refused: 'no-handler',
       });
       return;
     }
@@ -220,31 +224,11 @@ function payloadRejected(error: unknown): AttemptOutcome {
       cause: error,
     }),
     fatal: true,
+    refused: 'payload-rejected',
   };
 }
 
 function failedWith(error: unknown): AttemptOutcome {
-  return { kind: 'failed', error, fatal: isFatal(error) };
-}
-
-/**
- * Whether a handler asked to skip its retries. `instanceof` walks the thrown value's
- * prototype chain, which throws for a revoked Proxy (or a Proxy's trap): such a value is
- * not a FatalJobError.
- */
-function isFatal(error: unknown): boolean {
-  try {
-    return error instanceof FatalJobError;
-  } catch {
-    return false;
-  }
-}
-
-/** May throw: reading `then` runs a getter, or a revoked Proxy's trap. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  // isInstanceOf: `instanceof` on a revoked Proxy throws; such a value is not a FatalJobError.
+  return { kind: 'failed', error, fatal: isInstanceOf(error, FatalJobError) };
 }
