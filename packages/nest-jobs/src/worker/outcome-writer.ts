@@ -118,8 +118,9 @@ export class OutcomeWriter {
    * statements per refused row, only on this rare path). Returns what was written: a
    * refused failure is written again with REFUSED_ERROR_TEXT, then, if still refused (its
    * retry time was what PostgreSQL refused), failed for good; an outcome refused even so is
-   * left out, logged and no longer held, and its lease rescues the job. Throws anything but a data error (the caller retries the
-   * whole batch: writes already done are fenced no-ops when repeated).
+   * left out, logged and no longer held, and its lease rescues the job. Throws anything but
+   * a data error (the caller retries the whole batch: writes already done are fenced no-ops
+   * when repeated).
    */
   private async writeIsolating(
     batch: readonly WrittenOutcome[],
