@@ -17,15 +17,22 @@ async function main() {
   installProbe((text, name) => adapter.classify(text, name));
   const scenario = await import(`./scenarios/${config.scenario}.mjs`);
   try {
+    // A system with a server of its own (Redis) starts it first: the CPU figures of the
+    // scenario are then that server's, not PostgreSQL's.
+    await adapter.prepare?.();
+    const serverPid =
+      (await adapter.serverPid?.()) ?? config.postmasterPid ?? null;
     const result = await scenario.run({
       adapter,
       sizes: config.sizes,
-      pgPid: config.postmasterPid,
+      pgPid: serverPid,
       system: config.system,
       extra: config.extra ?? {},
+      config,
     });
     return {
       ...result,
+      server: serverPid === config.postmasterPid ? 'PostgreSQL' : 'Redis',
       variantLabel: variant.label,
       options: variant.describe,
       node: process.version,

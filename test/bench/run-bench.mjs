@@ -23,6 +23,7 @@ import {
   runTimeoutMs,
   separatelyRankedParts,
 } from './lib/plan.mjs';
+import { startOwnPostgres } from './lib/own-postgres.mjs';
 import { renderReport, writeReport } from './lib/report-doc.mjs';
 import {
   buildSections,
@@ -31,7 +32,9 @@ import {
   targetsTable,
 } from './lib/tables.mjs';
 
-const DB_PREFIX = 'njbench_';
+// Each run drops the databases left under its prefix: runs sharing one server at once (e.g.
+// from several worktrees) each set their own BENCH_DB_PREFIX, or each drops the others'.
+const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'njbench_';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function progressLine(run) {
@@ -51,6 +54,17 @@ function progressLine(run) {
       return `completed ${Math.round(r.completedRate)}/s, backlog ${r.backlog}, e2e p99 ${r.e2eMs.p99?.toFixed(1)} ms; ${check}`;
     case 'scale':
       return `${r.rows} rows: ${Math.round(r.rate)} jobs/s, claim p50 ${r.claim?.p50Ms?.toFixed(2)} ms; ${check}`;
+    case 'contention':
+      return `${r.processes} process(es): ${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.completed}/${r.jobs})`}, per process ${r.perProcessHandled.join(' / ')}, claim p50 ${r.claimP50Ms?.toFixed(2)} ms; ${check}`;
+    case 'ordered':
+      return `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`}; ${r.smallKeysDoneMs == null ? 'the small keys did not all run' : `small keys done after ${Math.round(r.smallKeysDoneMs)} ms (${r.bigJobsBeforeSmallDone} of the big key's jobs ran first)`}; ${check}`;
+    case 'reader':
+      return Object.entries(r.operations)
+        .map(
+          ([name, ms]) =>
+            `${name} p50 ${ms.p50.toFixed(2)} ms (max ${ms.max.toFixed(2)})`,
+        )
+        .join('; ');
     default:
       return check;
   }
@@ -62,6 +76,22 @@ async function main() {
     console.log(options.help);
     return 0;
   }
+  if (!options.ownPostgres) return runAll(options);
+  // PostgreSQL as it ships (autovacuum on): every database of the run lives on it.
+  const server = await startOwnPostgres();
+  const previous = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = server.url;
+  console.error(`own PostgreSQL server (default settings) at ${server.url}`);
+  try {
+    return await runAll(options);
+  } finally {
+    if (previous === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = previous;
+    await server.stop();
+  }
+}
+
+async function runAll(options) {
   await dropLeftovers(DB_PREFIX);
   const env = machineInfo(REPO_ROOT);
   const settings = await serverSettings();
@@ -93,13 +123,19 @@ async function main() {
     for (const [index, run] of runs.entries()) {
       if (errors[index]) continue;
       if (repetition >= roundsOf(run.scenario, options.repeat)) continue;
-      const suffix = run.extra.size ? `_${run.extra.size}` : '';
+      const suffix = run.extra.size
+        ? `_${run.extra.size}`
+        : run.extra.rate
+          ? `_${run.extra.rate}`
+          : run.extra.processes
+            ? `_p${run.extra.processes}`
+            : '';
       const name =
         `${DB_PREFIX}${run.scenario}_${run.system}_${run.variant}${suffix}`.replace(
           /-/g,
           '_',
         );
-      const title = `[${index + 1}/${runs.length}${rounds > 1 ? ` #${repetition + 1}` : ''}] ${run.scenario}${run.extra.size ? ` (${run.extra.size}, ${run.extra.rows} rows)` : ''}: ${label(run)}`;
+      const title = `[${index + 1}/${runs.length}${rounds > 1 ? ` #${repetition + 1}` : ''}] ${run.scenario}${run.extra.size ? ` (${run.extra.size}, ${run.extra.rows} rows)` : ''}${run.extra.rate ? ` at ${run.extra.rate}/s` : ''}${run.extra.processes ? ` (${run.extra.processes} worker process${run.extra.processes > 1 ? 'es' : ''})` : ''}: ${label(run)}`;
       console.error(`${title} ...`);
       foreign[index] = Math.max(
         foreign[index],
@@ -146,6 +182,8 @@ async function main() {
     );
     entry.result = ranked[Math.floor((ranked.length - 1) / 2)];
     entry.repeats = attempts[index].map((a) => primaryMetric(run.scenario, a));
+    // Sustained load flips between rounds (the failure is bimodal): every round is reported.
+    if (run.scenario === 'sustained') entry.rounds = attempts[index];
     for (const { part, metric, figure, take } of separatelyRankedParts(
       run.scenario,
     )) {

@@ -1,4 +1,4 @@
-import type { JobStatus } from 'nest-jobs';
+import type { JobAttemptError, JobStatus } from 'nest-jobs';
 import type { TestDatabase } from './test-database.js';
 import { waitFor } from './wait-for.js';
 
@@ -13,6 +13,7 @@ export interface JobRow {
   payload: any;
   status: JobStatusName;
   attempts: number;
+  releases: number;
   max_retries: number;
   run_at: Date;
   started_at: Date | null;
@@ -22,6 +23,8 @@ export interface JobRow {
   trace_id: string | null;
   retry_policy: any;
   created_at: Date;
+  progress: unknown;
+  attempt_errors: JobAttemptError[] | null;
 }
 
 export async function jobRow(
@@ -74,6 +77,7 @@ export interface JobRowValues {
   payload?: unknown;
   status?: JobStatusName;
   attempts?: number;
+  releases?: number;
   max_retries?: number;
   run_at?: Timestamp;
   started_at?: Timestamp;
@@ -83,6 +87,11 @@ export interface JobRowValues {
   trace_id?: string | null;
   retry_policy?: unknown;
   created_at?: Timestamp;
+  progress?: unknown;
+  attempt_errors?: unknown;
+  priority?: number;
+  unique_key?: string | null;
+  unique_states?: number | null;
 }
 
 /**
@@ -98,6 +107,7 @@ const COLUMNS: Readonly<
   payload: 'json',
   status: 'value',
   attempts: 'value',
+  releases: 'value',
   max_retries: 'value',
   run_at: 'timestamp',
   started_at: 'timestamp',
@@ -107,6 +117,11 @@ const COLUMNS: Readonly<
   trace_id: 'value',
   retry_policy: 'json',
   created_at: 'timestamp',
+  progress: 'json',
+  attempt_errors: 'json',
+  priority: 'value',
+  unique_key: 'value',
+  unique_states: 'value',
 };
 
 /** Column names and SQL expressions for `values`, whose values are appended to `params`. */

@@ -49,6 +49,12 @@ class Handlers {
 
   @Job()
   withCallback(_payload: { done: () => void }) {}
+
+  @Job()
+  bytes(_payload: Buffer) {}
+
+  @Job()
+  uint8(_payload: Uint8Array) {}
 }
 
 type Equal<A, B> =
@@ -68,6 +74,18 @@ export async function jsonPayloadExamples(jobs: JobsService): Promise<void> {
   await jobs.enqueue(Handlers, 'tree', { label: 'root', children: [] });
   await jobs.enqueue(Handlers, 'loose', { anything: 1 });
   await jobs.enqueue(Handlers, 'untyped', 5);
+
+  // A handler whose whole payload is a Buffer (or Uint8Array) takes bytes.
+  assertType<Equal<JobPayload<Handlers, 'bytes'>, Uint8Array>>();
+  await jobs.enqueue(Handlers, 'bytes', Buffer.from('raw'));
+  await jobs.enqueue(Handlers, 'bytes', new Uint8Array([1, 2]));
+  await jobs.enqueue(Handlers, 'uint8', Buffer.from('raw'));
+  // @ts-expect-error a handler of bytes takes no JSON
+  await jobs.enqueue(Handlers, 'bytes', { data: 'raw' });
+  // @ts-expect-error nor a string
+  await jobs.enqueue(Handlers, 'bytes', 'raw');
+  // @ts-expect-error a JSON handler takes no bytes
+  await jobs.enqueue(Handlers, 'tree', Buffer.from('raw'));
 
   // A handler whose payload holds what JSON changes or refuses cannot be enqueued typed.
   assertType<Equal<JobPayload<Handlers, 'withDate'>, NonJsonPayload>>();

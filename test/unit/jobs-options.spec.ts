@@ -22,6 +22,7 @@ describe('resolveJobsOptions', () => {
       runMigrations: false,
       validateJobNames: true,
       maxPayloadBytes: 1024 * 1024,
+      enqueueTimeoutMs: 15_000,
       retention: {
         completedMs: 7 * 24 * 3600 * 1000,
         failedMs: 30 * 24 * 3600 * 1000,
@@ -37,8 +38,10 @@ describe('resolveJobsOptions', () => {
         queues: null,
         concurrency: 20,
         batchSize: 20,
+        claimAhead: null,
         leaseMs: 60_000,
         heartbeatIntervalMs: 15_000,
+        queryTimeoutMs: 30_000,
         connections: 3,
       },
     });
@@ -51,16 +54,29 @@ describe('resolveJobsOptions', () => {
     expect(resolved.worker).toMatchObject({
       concurrency: 7,
       batchSize: 7,
+      claimAhead: null,
       leaseMs: 3000,
       heartbeatIntervalMs: 1000,
+      queryTimeoutMs: 1500,
       queues: ['a', 'b'],
     });
+  });
+
+  it('claims ahead by the pace of the slots by default (null), and not at all with claimAhead: 0', () => {
+    expect(
+      resolveJobsOptions({ worker: { concurrency: 10, batchSize: 4 } }).worker
+        .claimAhead,
+    ).toBeNull();
+    expect(
+      resolveJobsOptions({ worker: { claimAhead: 0 } }).worker.claimAhead,
+    ).toBe(0);
   });
 
   it('accepts retention: false as a whole: every finished job is kept', () => {
     expect(resolveJobsOptions({ retention: false }).retention).toEqual({
       completedMs: false,
       failedMs: false,
+      cancelledMs: false,
     });
   });
 
@@ -120,6 +136,11 @@ describe('resolveJobsOptions', () => {
       'Invalid nest-jobs option "worker.threads": unknown option',
     ],
     [
+      'unknown worker mode',
+      { worker: { mode: 'sometimes' } },
+      `"worker.mode": expected 'auto' or 'manual', got "sometimes"`,
+    ],
+    [
       'zero concurrency',
       { worker: { concurrency: 0 } },
       '"worker.concurrency": expected an integer between 1 and 10000, got 0',
@@ -160,9 +181,44 @@ describe('resolveJobsOptions', () => {
       '"worker.queueConcurrency.a": expected an integer between 1 and 2, got 3',
     ],
     [
+      'negative claim ahead',
+      { worker: { claimAhead: -1 } },
+      '"worker.claimAhead": expected an integer between 0 and 10000, got -1',
+    ],
+    [
+      'fractional claim ahead',
+      { worker: { claimAhead: 1.5 } },
+      '"worker.claimAhead": expected an integer between 0 and 10000, got 1.5',
+    ],
+    [
       'heartbeat >= lease',
       { worker: { leaseMs: 2000, heartbeatIntervalMs: 2000 } },
       '"worker.heartbeatIntervalMs": expected less than worker.leaseMs (2000)',
+    ],
+    [
+      'query timeout >= lease',
+      { worker: { leaseMs: 2000, queryTimeoutMs: 2000 } },
+      '"worker.queryTimeoutMs": expected less than worker.leaseMs (2000)',
+    ],
+    [
+      'query timeout too short',
+      { worker: { queryTimeoutMs: 10 } },
+      '"worker.queryTimeoutMs": expected an integer between 100 and',
+    ],
+    [
+      'a transaction bound of zero',
+      { worker: { transactionTimeoutMs: 0 } },
+      '"worker.transactionTimeoutMs": expected an integer between 1 and',
+    ],
+    [
+      'a transaction bound that is not a number',
+      { worker: { transactionTimeoutMs: '5s' } },
+      '"worker.transactionTimeoutMs": expected an integer between 1 and',
+    ],
+    [
+      'enqueue timeout too short',
+      { enqueueTimeoutMs: 0 },
+      '"enqueueTimeoutMs": expected an integer between 100 and',
     ],
     [
       'negative retry base',
@@ -229,6 +285,11 @@ describe('resolveJobsOptions', () => {
       'payload limit',
       { maxPayloadBytes: 0 },
       '"maxPayloadBytes": expected an integer between 2 and',
+    ],
+    [
+      'payload limit over what one jsonb value is sure to hold',
+      { maxPayloadBytes: 32 * 1024 * 1024 + 1 },
+      '"maxPayloadBytes": expected an integer between 2 and 33554432',
     ],
   ];
   it.each(bad)(

@@ -4,6 +4,9 @@ export const JOB_METADATA = 'nest-jobs:job';
 /** Metadata key under which `@JobsMiddleware()` stores its options on a class. */
 export const JOBS_MIDDLEWARE_METADATA = 'nest-jobs:middleware';
 
+/** Metadata key of `@Recurring()` (the schedules declared on a handler method). */
+export const RECURRING_METADATA = 'nest-jobs:recurring';
+
 /** Injection token of the options as given to forRoot / returned by the forRootAsync factory. */
 export const JOBS_MODULE_OPTIONS = Symbol('nest-jobs:module-options');
 
@@ -35,4 +38,12 @@ export const COLUMN_LIMITS = {
   traceIdLength: 64,
   /** Longest `last_error` kept, in characters: message plus stack, truncated. */
   errorLength: 4_000,
+  /** Longest explicit unique key, in characters (unique_key is text; see unique/unique-key.ts). */
+  uniqueKeyLength: 255,
+  /** Entries kept in `attempt_errors`: the latest failed attempts, oldest dropped first. */
+  attemptHistoryLength: 20,
+  /** Largest state `ctx.checkpoint` takes, in bytes of JSON. */
+  checkpointBytes: 16_384,
+  /** Largest value `ctx.progress` takes, in bytes of JSON. */
+  progressBytes: 4_096,
 } as const;

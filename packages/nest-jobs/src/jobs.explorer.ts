@@ -11,13 +11,16 @@ import type { JobContext } from './handlers/job-context.interface.js';
 import { getJobMetadata } from './handlers/job.decorator.js';
 import { defineJob } from './handlers/job-definition.js';
 import { JobHandlerRegistry } from './handlers/job-handler.registry.js';
+import { DeclaredSchedules } from './cron/declared-schedules.js';
+import { getRecurringMetadata } from './cron/recurring.decorator.js';
+import { InvalidScheduleError } from './errors/invalid-schedule.error.js';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
 /**
  * Walks the providers once at module init and hands each kind of metadata to its
  * collector: `@JobsMiddleware()` classes first (handlers are wrapped in them), then
- * `@Job()` methods.
+ * `@Job()` methods and their `@Recurring()` schedules.
  */
 @Injectable()
 export class JobsExplorer implements OnModuleInit {
@@ -28,6 +31,7 @@ export class JobsExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly registry: JobHandlerRegistry,
     private readonly middleware: JobsMiddlewareRegistry,
+    private readonly schedules: DeclaredSchedules,
   ) {}
 
   onModuleInit(): void {
@@ -67,7 +71,17 @@ export class JobsExplorer implements OnModuleInit {
     if (!prototype || typeof prototype !== 'object') return;
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
       const metadata = getJobMetadata(prototype[methodName]);
-      if (!metadata) continue;
+      const recurring = getRecurringMetadata(prototype[methodName]);
+      if (!metadata) {
+        if (recurring.length > 0)
+          throw new InvalidScheduleError(
+            String(recurring[0]!.options?.name ?? methodName),
+            'handler',
+            'is not a job: add @Job() to the method that @Recurring() decorates',
+            recurring[0]!.handlerName,
+          );
+        continue;
+      }
       if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
         throw new JobDefinitionError(
           metadata.handlerName,
@@ -90,6 +104,7 @@ export class JobsExplorer implements OnModuleInit {
       this.logger.log(
         `Registered job "${definition.name}" (queue "${definition.queue}") -> ${definition.handlerName}`,
       );
+      this.schedules.collect(definition, recurring);
     }
   }
 }

@@ -1,9 +1,21 @@
 import type { DataSource } from 'typeorm';
 import {
+  resolveDatabaseOptions,
+  type ResolvedDatabaseOptions,
+} from './connections/database.options.js';
+import {
   resolveEnqueueOptions,
   type ResolvedEnqueueOptions,
 } from './enqueue/enqueue.options.js';
+import {
+  resolveSchedulesOptions,
+  type ResolvedSchedulesOptions,
+} from './cron/schedules.options.js';
 import type { JobsModuleOptions } from './jobs-module-options.interface.js';
+import {
+  resolveQueuePolicies,
+  type ResolvedQueuePolicies,
+} from './queues/queue-policies.options.js';
 import {
   resolveRetention,
   type ResolvedRetention,
@@ -33,6 +45,9 @@ export interface ResolvedJobsOptions
   retention: ResolvedRetention;
   retry: ResolvedRetryPolicy;
   worker: ResolvedWorkerOptions;
+  database: ResolvedDatabaseOptions;
+  schedules: ResolvedSchedulesOptions;
+  queuePolicies: ResolvedQueuePolicies;
 }
 
 const MODULE_KEYS = optionKeys<JobsModuleOptions>({
@@ -42,10 +57,14 @@ const MODULE_KEYS = optionKeys<JobsModuleOptions>({
   runMigrations: true,
   maxPayloadBytes: true,
   validateJobNames: true,
+  enqueueTimeoutMs: true,
   retention: true,
   retry: true,
   traceIdProvider: true,
   worker: true,
+  database: true,
+  schedules: true,
+  queuePolicies: true,
 });
 
 /**
@@ -79,6 +98,9 @@ export function resolveJobsOptions(
         : checkRetryPolicy('retry', options.retry),
     ),
     worker: resolveWorkerOptions(options.worker),
+    database: resolveDatabaseOptions(options.database),
+    schedules: resolveSchedulesOptions(options.schedules),
+    queuePolicies: resolveQueuePolicies(options.queuePolicies),
   };
 }
 

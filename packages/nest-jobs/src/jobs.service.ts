@@ -3,7 +3,9 @@ import type {
   EnqueueOptions,
   JobRequest,
 } from './enqueue/enqueue-options.interface.js';
+import type { EnqueueOutcome } from './enqueue/enqueue-outcome.interface.js';
 import { JobWriter } from './enqueue/job-writer.js';
+import { looksLikeList, readCallerList } from './enqueue/caller-list.js';
 import {
   prepareJob,
   prepareRow,
@@ -14,6 +16,8 @@ import {
 import { InvalidJobsOptionError } from './errors/invalid-options.error.js';
 import { describeError } from './utils/describe-error.js';
 import { JobResolver } from './handlers/job-resolver.js';
+import { JobControl, type JobControlOptions } from './admin/job-control.js';
+import { JobsClock } from './clock/jobs-clock.js';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.constants.js';
 import type { ResolvedJobsOptions } from './jobs.options.js';
 
@@ -25,17 +29,23 @@ export type JobMethodKeys<T> = {
 
 /**
  * The payload type of handler `T[K]`: its first parameter, when the handler can receive it
- * as declared. A payload travels as JSON, so a handler whose parameter holds a `Date` (it
- * receives a string), Map, Set, BigInt, function or binary data gets `NonJsonPayload`,
- * which no value matches: declare what JSON makes of it instead.
+ * as declared. A handler whose parameter is a `Buffer` (or `Uint8Array`) takes a binary
+ * payload: any `Uint8Array`, stored as bytes, received as a `Buffer`. Any other payload
+ * travels as JSON, so a handler whose parameter holds a `Date` (it receives a string),
+ * Map, Set, BigInt, function or binary data inside an object gets `NonJsonPayload`, which
+ * no value matches: declare what JSON makes of it instead.
  */
 export type JobPayload<T, K extends keyof T> = T[K] extends (
   payload: infer P,
   ...rest: any[]
 ) => unknown
-  ? true extends HoldsNonJson<P, []>
-    ? NonJsonPayload
-    : P
+  ? 0 extends 1 & P
+    ? P
+    : [P] extends [Uint8Array]
+      ? Uint8Array
+      : true extends HoldsNonJson<P, []>
+        ? NonJsonPayload
+        : P
   : never;
 
 /**
@@ -94,7 +104,27 @@ export class JobsService {
     private readonly options: ResolvedJobsOptions,
     private readonly jobs: JobResolver,
     private readonly writer: JobWriter,
+    private readonly control: JobControl,
+    private readonly clock: JobsClock,
   ) {}
+
+  /**
+   * Cancels a pending or running job (JobControl#cancel, which has the other operator
+   * actions: retry, redrive, delete, run now).
+   * @throws JobNotFoundError, JobStateError (the job is already finished), InvalidJobIdError.
+   */
+  cancel(id: string, options?: JobControlOptions): Promise<void> {
+    return this.control.cancel(id, options);
+  }
+
+  /**
+   * Puts a failed or cancelled job back to pending now (JobControl#retry: one more attempt
+   * when its retries were spent).
+   * @throws JobNotFoundError, JobStateError, InvalidJobIdError.
+   */
+  retry(id: string, options?: JobControlOptions): Promise<void> {
+    return this.control.retry(id, options);
+  }
 
   /**
    * Enqueues one job and returns its id. The payload type is checked against the handler's
@@ -113,6 +143,38 @@ export class JobsService {
     options?: EnqueueOptions,
   ): Promise<string>;
   async enqueue(...args: unknown[]): Promise<string> {
+    const [prepared, manager] = this.prepareOne(args);
+    await settleValidations(prepared);
+    const [id] = await this.writer.write(prepared, manager);
+    return id!;
+  }
+
+  /**
+   * `enqueue`, reporting whether the job was a duplicate of a unique job (see
+   * `EnqueueOptions.unique`) along with its id, learnt in the insert's own round trip.
+   */
+  enqueueWithOutcome<T extends object, K extends JobMethodKeys<T>>(
+    handler: Type<T>,
+    method: K,
+    payload: JobPayload<T, K>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueOutcome>;
+  /** `enqueue` by name, reporting whether the job was a duplicate along with its id. */
+  enqueueWithOutcome(
+    name: string,
+    payload: unknown,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueOutcome>;
+  async enqueueWithOutcome(...args: unknown[]): Promise<EnqueueOutcome> {
+    const [prepared, manager] = this.prepareOne(args);
+    await settleValidations(prepared);
+    const [outcome] = await this.writer.writeWithOutcomes(prepared, manager);
+    return outcome!;
+  }
+
+  private prepareOne(
+    args: unknown[],
+  ): [PreparedJob[], EnqueueOptions['manager']] {
     const byClass = typeof args[0] === 'function';
     const [name, definition] = this.jobs.resolve(
       args[0],
@@ -121,11 +183,22 @@ export class JobsService {
     const payload = byClass ? args[2] : args[1];
     const options = (byClass ? args[3] : args[2]) as EnqueueOptions | undefined;
     const { manager, ...rest } = splitOptions(options);
-    const [id] = await this.write(
-      [prepareJob(name, definition, payload, rest, this.options)],
+    return [
+      [
+        prepareJob(
+          name,
+          definition,
+          payload,
+          rest,
+          this.options,
+          '',
+          undefined,
+          -1,
+          this.clock.now(),
+        ),
+      ],
       manager,
-    );
-    return id!;
+    ];
   }
 
   /** Enqueues one job per payload of the same handler in one round trip; returns the ids in order. */
@@ -147,48 +220,74 @@ export class JobsService {
     options?: Pick<EnqueueOptions, 'manager'>,
   ): Promise<string[]>;
   async enqueueMany(...args: unknown[]): Promise<string[]> {
-    if (Array.isArray(args[0])) {
-      return this.enqueueRequests(
-        args[0] as JobRequest[],
-        args[1] as Pick<EnqueueOptions, 'manager'> | undefined,
-      );
+    const [prepared, manager] = this.prepareMany(args);
+    await settleValidations(prepared);
+    return this.writer.write(prepared, manager);
+  }
+
+  /** `enqueueMany` of one handler, reporting per payload its job's id and whether it was a duplicate. */
+  enqueueManyWithOutcome<T extends object, K extends JobMethodKeys<T>>(
+    handler: Type<T>,
+    method: K,
+    payloads: readonly JobPayload<T, K>[],
+    options?: EnqueueOptions,
+  ): Promise<EnqueueOutcome[]>;
+  /** `enqueueMany` by name, reporting per payload its job's id and whether it was a duplicate. */
+  enqueueManyWithOutcome(
+    name: string,
+    payloads: readonly unknown[],
+    options?: EnqueueOptions,
+  ): Promise<EnqueueOutcome[]>;
+  /** `enqueueMany` of mixed jobs, reporting per job its id and whether it was a duplicate. */
+  enqueueManyWithOutcome(
+    jobs: readonly JobRequest[],
+    options?: Pick<EnqueueOptions, 'manager'>,
+  ): Promise<EnqueueOutcome[]>;
+  async enqueueManyWithOutcome(...args: unknown[]): Promise<EnqueueOutcome[]> {
+    const [prepared, manager] = this.prepareMany(args);
+    await settleValidations(prepared);
+    return this.writer.writeWithOutcomes(prepared, manager);
+  }
+
+  /** Checks everything of an enqueueMany call before anything is written. */
+  private prepareMany(
+    args: unknown[],
+  ): [PreparedJob[], EnqueueOptions['manager']] {
+    if (looksLikeList(args[0])) {
+      const options = args[1] as Pick<EnqueueOptions, 'manager'> | undefined;
+      return [
+        this.prepareRequests(readCallerList(args[0], 'jobs'), options),
+        options?.manager,
+      ];
     }
     const byClass = typeof args[0] === 'function';
     const [name, definition] = this.jobs.resolve(
       args[0],
       byClass ? args[1] : undefined,
     );
-    const payloads = byClass ? args[2] : args[1];
-    if (!Array.isArray(payloads)) {
-      throw new InvalidJobsOptionError(
-        'payloads',
-        payloads,
-        'expected an array of payloads',
-      );
-    }
+    const payloads = readCallerList(byClass ? args[2] : args[1], 'payloads');
     const { manager, ...rest } = splitOptions(byClass ? args[3] : args[2]);
-    const template = prepareTemplate(name, definition, rest, this.options);
+    const template = prepareTemplate(
+      name,
+      definition,
+      rest,
+      this.options,
+      '',
+      this.clock.now(),
+    );
     const prepared = payloads.map((payload, index) =>
       prepareRow(template, payload, this.options, 'payloads', index),
     );
-    return this.write(prepared, manager);
+    return [prepared, manager];
   }
 
-  /** Writes once every `validate` verdict is in: a refused payload writes nothing of the call. */
-  private async write(
-    prepared: readonly PreparedJob[],
-    manager: EnqueueOptions['manager'],
-  ): Promise<string[]> {
-    await settleValidations(prepared);
-    return this.writer.write(prepared, manager);
-  }
-
-  private enqueueRequests(
-    requests: JobRequest[],
+  private prepareRequests(
+    requests: readonly unknown[],
     options: Pick<EnqueueOptions, 'manager'> | undefined,
-  ): Promise<string[]> {
+  ): PreparedJob[] {
     checkRequestsOptions(options);
-    const prepared = requests.map((request, index) => {
+    const nowMs = this.clock.now();
+    return requests.map((request, index) => {
       if (typeof request !== 'object' || request === null) {
         throw new InvalidJobsOptionError(
           `jobs[${index}]`,
@@ -198,7 +297,7 @@ export class JobsService {
       }
       let name: unknown, payload: unknown, rest: Record<string, unknown>;
       try {
-        ({ name, payload, ...rest } = request);
+        ({ name, payload, ...rest } = request as JobRequest);
       } catch (error) {
         throw new InvalidJobsOptionError(
           `jobs[${index}]`,
@@ -220,9 +319,9 @@ export class JobsService {
         `jobs[${index}].`,
         'jobs',
         index,
+        nowMs,
       );
     });
-    return this.write(prepared, options?.manager);
   }
 }
 

@@ -1,17 +1,49 @@
 // Command-line flags of run-bench.mjs and the sizes they select. Sizes live here, once, so
 // the tables and docs/performance.md can print exactly what a run used.
 
-export const SCENARIOS = ['enqueue', 'drain', 'latency', 'sustained', 'scale'];
-export const SYSTEMS = ['nest-jobs', 'pg-boss', 'graphile-worker', 'raw-sql'];
+export const SCENARIOS = [
+  'enqueue',
+  'drain',
+  'latency',
+  'sustained',
+  'scale',
+  'reader',
+  'ordered',
+  'contention',
+];
+/**
+ * Scenarios of a run without --only: the reader's (nest-jobs only, a 1M-row fill) and the
+ * ordered one (issue 22, provisional) are opt-in.
+ */
+export const DEFAULT_SCENARIOS = SCENARIOS.filter(
+  (scenario) => scenario !== 'reader' && scenario !== 'ordered',
+);
+export const SYSTEMS = [
+  'nest-jobs',
+  'pg-boss',
+  'graphile-worker',
+  'raw-sql',
+  'bullmq',
+];
 
 const USAGE = `Usage: npm run bench -- [flags]   (or: node run-bench.mjs [flags] in test/bench)
   --quick                 small sizes, for smoke checks (numbers are not comparable to a full run)
-  --only a,b              scenarios among: ${SCENARIOS.join(', ')} (cpu figures come from drain)
+  --only a,b              scenarios among: ${SCENARIOS.join(', ')} (cpu figures come from drain; reader runs only with --only)
   --systems a,b           systems among: ${SYSTEMS.join(', ')}
+  --variants a,b          only these configurations of each system (e.g. default,aof-always: nest-jobs and
+                          BullMQ on Redis with their defaults, and BullMQ on Redis with AOF always)
+  --bulk N                jobs of the enqueue scenario's bulk half (default 200000)
   --jobs N                jobs pre-loaded for the drain scenario
   --large N               rows in the table for the large case of the scale scenario (default 1000000)
   --no-large              skip the large case of the scale scenario
-  --rate N                offered rate of the sustained scenario, jobs/s
+  --small N               pending jobs of the scale scenario's small case, all of them timed (default 10000)
+  --history N             the large case holds N finished rows plus the small case's pending jobs, instead of
+                          half finished, half pending (issue 25: 10,000,000 finished rows)
+  --rate N[,N...]         offered rate of the sustained scenario, jobs/s; several: a sweep (each rate a run of every system)
+  --seconds N             length of the sustained scenario's window, s
+  --in-flight N           most enqueue calls in flight in the sustained scenario, for every system alike (0: no cap)
+  --processes N           worker processes of the contention scenario (default 4), measured against one
+  --own-postgres          run on a PostgreSQL server the bench starts with PostgreSQL's default settings (autovacuum on), and stops
   --repeat N              run every measurement N times (enqueue, drain and scale at least 5) and report the median (for a shared machine)
   --out PATH              markdown report (default: <repo>/docs/performance.md); --no-write to skip
   --help`;
@@ -41,6 +73,16 @@ const FULL = {
   scaleLarge: 1_000_000,
   scaleWindowJobs: 10_000,
   scaleCapSeconds: 20,
+  // The issue's 1M rows for JobsReader's page and counts; the fill takes about 30 s.
+  readerRows: 1_000_000,
+  readerSamples: 30,
+  // Ordered delivery (issue 22): one key of 20,000 jobs loaded ahead of 50 keys of 20.
+  orderedBigJobs: 20_000,
+  orderedSmallKeys: 50,
+  orderedSmallJobs: 20,
+  orderedCapSeconds: 60,
+  // Claim contention (issue 25, point 6): the drain's jobs worked by this many processes.
+  contentionProcesses: 4,
 };
 
 const QUICK = {
@@ -61,6 +103,13 @@ const QUICK = {
   scaleLarge: 40_000,
   scaleWindowJobs: 3_000,
   scaleCapSeconds: 8,
+  readerRows: 50_000,
+  readerSamples: 10,
+  orderedBigJobs: 1_000,
+  orderedSmallKeys: 10,
+  orderedSmallJobs: 10,
+  orderedCapSeconds: 20,
+  contentionProcesses: 4,
 };
 
 function list(value, allowed, flag) {
@@ -91,10 +140,18 @@ export function parseOptions(argv) {
     quick: false,
     only: null,
     systems: null,
+    variants: null,
+    bulk: null,
     jobs: null,
     large: null,
     noLarge: false,
+    small: null,
+    history: null,
     rate: null,
+    seconds: null,
+    inFlight: null,
+    processes: null,
+    ownPostgres: false,
     repeat: 1,
     out: null,
     write: true,
@@ -116,6 +173,15 @@ export function parseOptions(argv) {
       case '--systems':
         flags.systems = list(next(), SYSTEMS, arg);
         break;
+      case '--variants':
+        flags.variants = next()
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+        break;
+      case '--bulk':
+        flags.bulk = positiveInt(next(), arg);
+        break;
       case '--jobs':
         flags.jobs = positiveInt(next(), arg);
         break;
@@ -125,8 +191,30 @@ export function parseOptions(argv) {
       case '--no-large':
         flags.noLarge = true;
         break;
+      case '--small':
+        flags.small = positiveInt(next(), arg);
+        break;
+      case '--history':
+        flags.history = positiveInt(next(), arg);
+        break;
       case '--rate':
-        flags.rate = positiveInt(next(), arg);
+        flags.rate = next()
+          .split(',')
+          .map((rate) => positiveInt(rate.trim(), arg));
+        break;
+      case '--seconds':
+        flags.seconds = positiveInt(next(), arg);
+        break;
+      case '--in-flight': {
+        const value = next();
+        flags.inFlight = value === '0' ? 0 : positiveInt(value, arg);
+        break;
+      }
+      case '--processes':
+        flags.processes = positiveInt(next(), arg);
+        break;
+      case '--own-postgres':
+        flags.ownPostgres = true;
         break;
       case '--repeat':
         flags.repeat = positiveInt(next(), arg);
@@ -146,8 +234,25 @@ export function parseOptions(argv) {
   }
   const sizes = { ...(flags.quick ? QUICK : FULL) };
   if (flags.jobs) sizes.drainJobs = flags.jobs;
-  if (flags.rate) sizes.sustainedRate = flags.rate;
+  if (flags.bulk) sizes.enqueueBulkTotal = flags.bulk;
+  if (flags.rate) {
+    sizes.sustainedRate = flags.rate[0];
+    if (flags.rate.length > 1) sizes.sustainedRates = flags.rate;
+  }
+  if (flags.seconds) sizes.sustainedSeconds = flags.seconds;
+  // 0: no cap (JSON has no Infinity: the scenario reads 0 as none).
+  if (flags.inFlight !== null) sizes.sustainedMaxInFlight = flags.inFlight;
+  if (flags.processes) sizes.contentionProcesses = flags.processes;
   if (flags.large) sizes.scaleLarge = flags.large;
+  if (flags.small) {
+    sizes.scaleSmall = flags.small;
+    sizes.scaleWindowJobs = flags.small;
+  }
+  // A long history: the large case is the small case's backlog behind N finished rows.
+  if (flags.history) {
+    sizes.scaleHistory = flags.history;
+    sizes.scaleLarge = sizes.scaleSmall + flags.history;
+  }
   if (sizes.scaleLarge <= sizes.scaleSmall) {
     throw new Error(
       `--large must exceed the small case (${sizes.scaleSmall} rows)`,
@@ -155,11 +260,13 @@ export function parseOptions(argv) {
   }
   return {
     quick: flags.quick,
-    scenarios: flags.only ?? SCENARIOS,
+    scenarios: flags.only ?? DEFAULT_SCENARIOS,
     systems: flags.systems ?? SYSTEMS,
+    variants: flags.variants,
     sizes,
     includeLarge: !flags.noLarge,
     repeat: flags.repeat,
+    ownPostgres: flags.ownPostgres,
     out: flags.out,
     write: flags.write,
   };

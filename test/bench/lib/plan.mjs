@@ -1,13 +1,62 @@
 // Expands the chosen scenarios and systems into the list of child runs, in the order they run.
-import { CATALOG, FASTEST_VARIANT } from '../systems/catalog.mjs';
+import {
+  CATALOG,
+  CONTENTION_VARIANTS,
+  FASTEST_VARIANT,
+} from '../systems/catalog.mjs';
 
-export function planRuns({ scenarios, systems, sizes, includeLarge }) {
+export function planRuns({
+  scenarios,
+  systems,
+  sizes,
+  includeLarge,
+  variants = null,
+}) {
+  const runs = planAll(scenarios, systems, sizes, includeLarge);
+  if (!variants) return runs;
+  // --variants: only the configurations named (a run of point 1 of issue 25 needs three).
+  const known = new Set(runs.map((run) => run.variant));
+  for (const variant of variants)
+    if (!known.has(variant))
+      throw new Error(
+        `--variants: no run has the variant "${variant}" (known here: ${[...known].join(', ')})`,
+      );
+  return runs.filter((run) => variants.includes(run.variant));
+}
+
+function planAll(scenarios, systems, sizes, includeLarge) {
   const runs = [];
   for (const scenario of scenarios) {
     for (const system of systems) {
-      const { variants, enqueueVariants, drainVariants } = CATALOG[system];
+      const { variants, enqueueVariants, drainVariants, orderedVariants } =
+        CATALOG[system];
+      // Ordered delivery runs only on systems that have an ordered mode in the benchmark.
+      if (scenario === 'ordered') {
+        for (const variant of orderedVariants ?? [])
+          runs.push({ scenario, system, variant, extra: {} });
+        continue;
+      }
+      // JobsReader is nest-jobs' own: no peer has the same read model to compare with.
+      if (scenario === 'reader') {
+        if (system === 'nest-jobs')
+          runs.push({
+            scenario,
+            system,
+            variant: 'default',
+            extra: { rows: sizes.readerRows },
+          });
+        continue;
+      }
+      // Claim contention: one worker process, then N, on the same backlog (issue 25, point 6).
+      if (scenario === 'contention') {
+        for (const variant of CONTENTION_VARIANTS[system] ?? [])
+          for (const processes of [1, sizes.contentionProcesses])
+            runs.push({ scenario, system, variant, extra: { processes } });
+        continue;
+      }
       if (scenario === 'scale') {
         const variant = FASTEST_VARIANT[system];
+        if (!variant) continue;
         runs.push({
           scenario,
           system,
@@ -19,15 +68,25 @@ export function planRuns({ scenarios, systems, sizes, includeLarge }) {
             scenario,
             system,
             variant,
-            extra: { rows: sizes.scaleLarge, size: 'large' },
+            extra: {
+              rows: sizes.scaleLarge,
+              size: 'large',
+              ...(sizes.scaleHistory ? { history: sizes.scaleHistory } : {}),
+            },
           });
         continue;
       }
       const scenarioVariants =
         { enqueue: enqueueVariants, drain: drainVariants }[scenario] ??
         variants;
+      // A sweep of offered rates (--rate a,b,c): each rate is a run of its own.
+      const extras =
+        scenario === 'sustained' && sizes.sustainedRates
+          ? sizes.sustainedRates.map((rate) => ({ rate }))
+          : [{}];
       for (const variant of scenarioVariants) {
-        runs.push({ scenario, system, variant, extra: {} });
+        for (const extra of extras)
+          runs.push({ scenario, system, variant, extra });
       }
     }
   }
@@ -68,6 +127,11 @@ export function runTimeoutMs(run, sizes) {
         Math.ceil(run.extra.rows / 1000) * 200 +
         slack
       );
+    case 'ordered':
+      return sizes.orderedCapSeconds * 1000 + slack;
+    case 'contention':
+      // The worker processes boot one after another on a loaded machine.
+      return sizes.drainCapSeconds * 1000 + 2 * slack;
     default:
       return 10 * 60_000;
   }
@@ -122,6 +186,10 @@ export function primaryMetric(scenario, result) {
     case 'sustained':
       return result.completedRate;
     case 'scale':
+      return result.rate;
+    case 'ordered':
+      return result.rate;
+    case 'contention':
       return result.rate;
     default:
       return 0;

@@ -56,8 +56,9 @@ function sizesList(sizes, includeLarge) {
     `enqueue: ${sizes.enqueueCallers} concurrent callers for ${sizes.enqueueSingleSeconds} s; bulk ${sizes.enqueueBulkTotal.toLocaleString('en-US')} jobs in batches of ${sizes.enqueueBulkBatch}`,
     `drain: ${sizes.drainJobs.toLocaleString('en-US')} jobs, capped at ${sizes.drainCapSeconds} s`,
     `latency: ${sizes.latencyJobs} jobs one at a time, ${sizes.latencySpacingMs}–${sizes.latencySpacingMs + 5} ms apart, capped at ${sizes.latencyCapSeconds} s`,
-    `sustained: ${sizes.sustainedRate.toLocaleString('en-US')} jobs/s offered for ${sizes.sustainedSeconds} s (at most ${sizes.sustainedMaxInFlight} enqueue calls in flight), tail of up to ${sizes.sustainedTailSeconds} s`,
-    `scale: ${sizes.scaleSmall.toLocaleString('en-US')} rows vs ${includeLarge ? `${sizes.scaleLarge.toLocaleString('en-US')} rows${sizes.scaleLarge < 1_000_000 ? " (smaller than the issue's 1M; `--large 1000000` for it)" : ''}` : '(large case skipped)'}; ${sizes.scaleWindowJobs.toLocaleString('en-US')} jobs timed, capped at ${sizes.scaleCapSeconds} s`,
+    `sustained: ${(sizes.sustainedRates ?? [sizes.sustainedRate]).map((rate) => rate.toLocaleString('en-US')).join(', ')} jobs/s offered for ${sizes.sustainedSeconds} s (${sizes.sustainedMaxInFlight ? `at most ${sizes.sustainedMaxInFlight}` : 'no cap on'} enqueue calls in flight, the same for every system), tail of up to ${sizes.sustainedTailSeconds} s`,
+    `scale: ${sizes.scaleSmall.toLocaleString('en-US')} rows vs ${includeLarge ? `${sizes.scaleLarge.toLocaleString('en-US')} rows${sizes.scaleHistory ? ` (the same ${sizes.scaleSmall.toLocaleString('en-US')} pending behind ${sizes.scaleHistory.toLocaleString('en-US')} finished rows)` : ''}${sizes.scaleLarge < 1_000_000 ? " (smaller than the issue's 1M; `--large 1000000` for it)" : ''}` : '(large case skipped)'}; ${sizes.scaleWindowJobs.toLocaleString('en-US')} jobs timed, capped at ${sizes.scaleCapSeconds} s`,
+    `contention: the drain's ${sizes.drainJobs.toLocaleString('en-US')} jobs worked by 1 and by ${sizes.contentionProcesses} worker processes on one queue, capped at ${sizes.drainCapSeconds} s`,
   ]
     .map((s) => `- ${s}`)
     .join('\n');
@@ -69,6 +70,22 @@ function hotPathNotes() {
     new URL('../hot-path.md', import.meta.url),
     'utf8',
   ).trim();
+}
+
+/**
+ * The hand-written records of features measured apart from the scenarios (EXPLAIN ANALYZE,
+ * provisional figures): test/bench/features.md.
+ */
+function featureNotes() {
+  return readFileSync(
+    new URL('../features.md', import.meta.url),
+    'utf8',
+  ).trim();
+}
+
+/** The hand-written record of the reader scenario (test/bench/reader.md; opt-in, run apart). */
+function readerNotes() {
+  return readFileSync(new URL('../reader.md', import.meta.url), 'utf8').trim();
 }
 
 export function renderReport({
@@ -99,9 +116,10 @@ npm run bench                              # from the repository root: builds ne
 npm run bench -- --quick                   # smoke check with small sizes
 npm run bench -- --only drain,latency --systems nest-jobs,raw-sql
 npm run bench -- --only scale --large 300000
+npm run bench -- --only reader --no-write  # JobsReader at 1,000,000 rows (opt-in; recorded by hand below)
 npm run bench -- --repeat 3                # median of 3 rounds (5 for enqueue, drain and scale), when others share the machine
 \`\`\`
-Flags: \`--quick\`, \`--only <scenario,...>\`, \`--systems <system,...>\`, \`--jobs N\` (drain size), \`--large N\` / \`--no-large\` (scale), \`--rate N\` (sustained), \`--repeat N\`, \`--out PATH\`, \`--no-write\`.
+Flags: \`--quick\`, \`--only <scenario,...>\`, \`--systems <system,...>\`, \`--jobs N\` (drain size), \`--large N\` / \`--no-large\` (scale), \`--rate N\` (sustained), \`--processes N\` (contention), \`--repeat N\`, \`--out PATH\`, \`--no-write\`.
 The benchmark is not part of \`npm test\` (jest ignores test/bench).
 
 Sizes of this run${options.repeat > 1 ? ` (each row is the median of ${options.repeat} repetitions, ${roundsOf('scale', options.repeat)} for enqueue, drain and scale, ranked by the scenario's main figure: single-enqueue rate, drain rate, latency p50, completed rate, scale drain rate; bulk enqueue and the latency p95, p99 and max are each ranked on their own; a target's verdict is the ratio of those medians, and the ratio within each round is listed after it, since the machine's speed can drift between rounds)` : ''}:
@@ -116,6 +134,10 @@ ${targets.length ? targetsTable(targets) : '_No target could be evaluated from t
 ${sections.map(renderSection).join('\n\n')}
 
 ${hotPathNotes()}
+
+${readerNotes()}
+
+${featureNotes()}
 
 ## Claim plans at the large table size
 

@@ -52,8 +52,25 @@ export function label(run) {
   if (run.system === 'raw-sql')
     return run.variant === 'contract'
       ? `${display} (limit, nest-jobs table)`
-      : `${display} (limit)`;
-  return `${display} ${run.variant === 'default' ? 'defaults' : 'tuned'}`;
+      : run.variant === 'c10'
+        ? `${display} (limit, 10 in flight)`
+        : `${display} (limit)`;
+  if (run.system === 'bullmq')
+    return `${display} (${run.result?.variantLabel ?? run.variant})`;
+  if (run.variant === 'transactional')
+    return `${display} transactional handlers`;
+  if (run.variant === 'claims-200') return `${display} claims of 200`;
+  if (run.variant === 'tuned-capped')
+    return `${display} tuned, queue concurrency limit`;
+  if (run.variant.endsWith('-grouped'))
+    return `${display} ${run.variant.startsWith('default') ? 'defaults' : 'tuned'}, groupConcurrency 1`;
+  if (run.variant.startsWith('ordered'))
+    return `${display} ${run.variant === 'ordered' ? 'defaults' : 'tuned'}, ordered queue`;
+  const profile = { default: 'defaults', c10: 'concurrency 10' };
+  const settings = profile[run.variant.replace(/-priorities$/, '')] ?? 'tuned';
+  return run.variant.endsWith('-priorities')
+    ? `${display} ${settings}, five priority levels`
+    : `${display} ${settings}`;
 }
 
 const isNest = (run) => run.system === 'nest-jobs';
@@ -107,9 +124,9 @@ function enqueueSection(runs, targets) {
     'single: jobs/s',
     'call p50 ms',
     'call p99 ms',
-    'CPU s/1k (node + PG)',
+    'CPU s/1k (node + server)',
     'bulk: jobs/s',
-    'bulk CPU s/1k (node + PG)',
+    'bulk CPU s/1k (node + server)',
     'exactly one row per job',
   ];
   // Both halves, so a gap can be placed: in the library (node) or in the statements (PG).
@@ -152,6 +169,26 @@ function enqueueSection(runs, targets) {
       notes.push(
         `The table contract alone (uuid key made by the producer, running-lease index): raw SQL on it / raw SQL: single ${ratio(rawContract.result.single.rate, raw?.result.single.rate)}, bulk ${ratio(rawContract.result.bulk.rate, raw?.result.bulk.rate)}; nest-jobs / raw SQL on the same contract: single ${ratio(nest.result.single.rate, rawContract.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, rawContract.result.bulk.rate)}`,
       );
+    const bullAlways = find(good, 'bullmq', 'aof-always');
+    const bullRedis = find(good, 'bullmq', 'default');
+    if (bullRedis)
+      notes.push(
+        `nest-jobs / BullMQ on Redis without persistence (no fsync at all: not the durability of synchronous_commit on): single ${ratio(nest.result.single.rate, bullRedis.result.single.rate)}${perRound(nest, bullRedis)}`,
+      );
+    if (bullAlways) {
+      const x = nest.result.single.rate / bullAlways.result.single.rate;
+      notes.push(
+        `Server CPU is PostgreSQL's, or Redis' for BullMQ on Redis. nest-jobs / BullMQ at equal durability (Redis AOF appendfsync always, synchronous_commit on): single ${ratio(nest.result.single.rate, bullAlways.result.single.rate)}, bulk ${ratio(nest.result.bulk.rate, bullAlways.result.bulk.rate)}`,
+      );
+      targets.push(
+        target(
+          'Single enqueue vs BullMQ at equal durability (issue 25)',
+          '≥ 1.0×',
+          `${x.toFixed(2)}×${perRound(nest, bullAlways)}`,
+          x >= 1,
+        ),
+      );
+    }
     if (raw) {
       const s = nest.result.single.rate / raw.result.single.rate;
       const b = nest.result.bulk.rate / raw.result.bulk.rate;
@@ -250,6 +287,11 @@ function drainSection(runs, targets) {
       );
     }
   }
+  const transactional = find(good, 'nest-jobs', 'transactional');
+  if (defaults && transactional)
+    notes.push(
+      `nest-jobs transactional handlers / nest-jobs defaults (the cost of one transaction per job, issue 21): ${ratio(transactional.result.rate, defaults.result.rate)}`,
+    );
   if (defaults) {
     notes.push(
       `nest-jobs defaults / graphile-worker defaults: ${ratio(defaults.result.rate, gwDefaults?.result.rate)}; nest-jobs defaults / best peer: ${ratio(defaults.result.rate, bestPeer?.result.rate)}; nest-jobs defaults / nest-jobs tuned: ${ratio(defaults.result.rate, tuned?.result.rate)}`,
@@ -265,6 +307,46 @@ function drainSection(runs, targets) {
         ),
       );
     }
+  }
+  for (const variant of ['default', 'tuned']) {
+    const plain = find(good, 'nest-jobs', variant);
+    const prioritised = find(good, 'nest-jobs', `${variant}-priorities`);
+    if (!plain || !prioritised) continue;
+    const x = prioritised.result.rate / plain.result.rate;
+    targets.push(
+      target(
+        `Drain with five priority levels vs without (nest-jobs ${label(plain).split(' ').pop()})`,
+        '≥ 0.9×',
+        `${x.toFixed(2)}×${perRound(prioritised, plain)}`,
+        x >= 0.9,
+      ),
+    );
+  }
+  const c10 = find(good, 'nest-jobs', 'c10');
+  if (c10) {
+    const rawC10 = find(good, 'raw-sql', 'c10');
+    const bullC10 = find(good, 'bullmq', 'c10');
+    notes.push(
+      `10 in flight: nest-jobs / raw SQL (10 in flight, claims 20 ahead): ${ratio(c10.result.rate, rawC10?.result.rate)}; nest-jobs / BullMQ concurrency 10 on Redis: ${ratio(c10.result.rate, bullC10?.result.rate)}`,
+    );
+    if (rawC10)
+      targets.push(
+        target(
+          'Drain at 10 in flight vs raw SQL at 10 (issue 25)',
+          '≥ 1.0×',
+          `${(c10.result.rate / rawC10.result.rate).toFixed(2)}×${perRound(c10, rawC10)}`,
+          c10.result.rate >= rawC10.result.rate,
+        ),
+      );
+    if (bullC10)
+      targets.push(
+        target(
+          'Drain at 10 in flight vs BullMQ concurrency 10 on Redis (issue 25)',
+          '> 1.0×',
+          `${(c10.result.rate / bullC10.result.rate).toFixed(2)}×${perRound(c10, bullC10)}`,
+          c10.result.rate > bullC10.result.rate,
+        ),
+      );
   }
   return { title: '2. Drain', table: markdownTable(headers, rows), notes };
 }
@@ -316,6 +398,22 @@ function latencySection(runs, targets) {
     notes.push(
       `${label(nest)}: p50 ${ms(l.p50)} ms vs best peer ${ms(bestP50?.result.latencyMs.p50)} ms (${bestP50 ? label(bestP50) : 'n/a'}); p99 ${ms(l.p99)} ms vs best peer ${ms(bestP99?.result.latencyMs.p99)} ms (${bestP99 ? label(bestP99) : 'n/a'})`,
     );
+    const bull = find(good, 'bullmq', 'default');
+    const bullAlways = find(good, 'bullmq', 'aof-always');
+    if (variant === 'default')
+      for (const peer of [bull, bullAlways].filter(Boolean))
+        notes.push(
+          `${label(nest)} − ${label(peer)}: p50 ${ms(l.p50 - peer.result.latencyMs.p50)} ms (${ms(l.p50)} against ${ms(peer.result.latencyMs.p50)}; per round ${(nest.repeats ?? []).map((r) => ms(-r)).join(', ')} against ${(peer.repeats ?? []).map((r) => ms(-r)).join(', ')})`,
+        );
+    if (variant === 'default' && bull)
+      targets.push(
+        target(
+          'Idle p50 within 0.1 ms of BullMQ on Redis (issue 25)',
+          '≤ +0.1 ms',
+          `${ms(l.p50)} vs ${ms(bull.result.latencyMs.p50)} ms`,
+          l.p50 <= bull.result.latencyMs.p50 + 0.1,
+        ),
+      );
     if (variant === 'default') {
       targets.push(
         target(
@@ -356,55 +454,123 @@ function latencySection(runs, targets) {
 }
 
 // ---------------------------------------------------------------- scenario 4
-function sustainedSection(runs) {
+/** Server CPU per completed job in µs (PostgreSQL, or Redis for BullMQ on Redis). */
+function serverUsPerJob(r) {
+  const done = r.completedRate * r.cpu.wallSeconds;
+  return r.cpu.pgSeconds === null || done <= 0
+    ? Number.NaN
+    : (r.cpu.pgSeconds / done) * 1e6;
+}
+
+/** A system kept up: the backlog at the end of the window is under 1% of a second's offer. */
+const keptUp = (r) => r.backlog <= Math.max(1, r.offeredRate * 0.01);
+
+function sustainedSection(runs, targets) {
   const headers = [
     'system',
+    'round',
     'offered jobs/s',
     'enqueued jobs/s',
     'completed jobs/s',
     'backlog at end',
     'never ran (after tail)',
-    'e2e p50 ms',
-    'e2e p99 ms',
+    'e2e p50 / p95 / p99 ms',
+    'server CPU µs/job',
     'claims /1k jobs',
     'claim p50 / p99 ms',
-    'NOTIFY /1k jobs',
-    'cores busy (node / PG)',
+    'cores busy (node / server)',
     'exactly once',
   ];
-  const rows = runs.map((run) => {
-    if (!ok(run)) return errorRow(run, headers.length);
-    const r = run.result;
+  const rowOf = (run, r, round) => {
     const cores = `${num(r.cpu.nodeSeconds / r.cpu.wallSeconds)} / ${r.cpu.pgSeconds === null ? 'n/a' : num(r.cpu.pgSeconds / r.cpu.wallSeconds)}`;
     const done = r.completedRate * r.cpu.wallSeconds;
     return [
       label(run),
+      round,
       int(r.offeredRate),
       int(r.achievedEnqueueRate),
       int(r.completedRate),
       int(r.backlog),
       int(r.neverRan),
-      ms(r.e2eMs.p50),
-      ms(r.e2eMs.p99),
+      `${ms(r.e2eMs.p50)} / ${ms(r.e2eMs.p95)} / ${ms(r.e2eMs.p99)}`,
+      `${num(serverUsPerJob(r), 0)}${r.server === 'Redis' ? ' (Redis)' : ''}`,
       num(perThousand(r.statements?.claim, done), 0),
       `${ms(r.statements?.claim?.p50Ms)} / ${ms(r.statements?.claim?.p99Ms)}`,
-      num(perThousand(r.statements?.notify, done), 0),
       cores,
-      checkCell(run),
+      r.verify.ok ? '✓' : `**✗ VIOLATION**: ${r.verify.problems.join('; ')}`,
     ];
-  });
-  const good = runs.filter(ok);
-  const peers = good.filter(isPeer);
-  const notes = [NOTIFY_NOTE];
-  const bestPeer = best(
-    peers.filter((r) => r.result.backlog <= r.result.offeredRate * 0.05),
-    (r) => r.result.e2eMs.p99,
-    { lowest: true },
-  );
-  for (const nest of good.filter(isNest)) {
-    notes.push(
-      `${label(nest)}: completed ${ratio(nest.result.completedRate, nest.result.achievedEnqueueRate)} of what was enqueued; e2e p99 ${ms(nest.result.e2eMs.p99)} ms vs best keeping-up peer ${ms(bestPeer?.result.e2eMs.p99)} ms (${bestPeer ? label(bestPeer) : 'none kept up'})`,
+  };
+  const rows = [];
+  for (const run of runs) {
+    if (!ok(run)) {
+      rows.push(errorRow(run, headers.length));
+      continue;
+    }
+    const rounds = run.rounds ?? [run.result];
+    rounds.forEach((r, i) =>
+      rows.push(rowOf(run, r, rounds.length > 1 ? String(i + 1) : '–')),
     );
+  }
+  const notes = [
+    "Every round is listed (the failure under load is bimodal); a system kept up when its backlog at the end of the window is under 1% of one second of the offer. Server CPU is PostgreSQL's cluster (all backends), or Redis' process for BullMQ on Redis.",
+  ];
+  const always = (run) => (run.rounds ?? [run.result]).every(keptUp);
+  const worst = (run) =>
+    run
+      ? Math.max(...(run.rounds ?? [run.result]).map((x) => x.e2eMs.p99))
+      : NaN;
+  const rateOf = (run) => run.extra?.rate ?? run.result.offeredRate;
+  const allGood = runs.filter(ok);
+  const rates = [...new Set(allGood.map(rateOf))].sort((a, b) => a - b);
+  // A sweep: the highest offered rate the hand-written queue kept up with in every round.
+  if (rates.length > 1) {
+    const sustained = rates.filter((rate) =>
+      allGood.some(
+        (run) => isRawLimit(run) && rateOf(run) === rate && always(run),
+      ),
+    );
+    notes.push(
+      `Sweep: raw SQL (limit) kept up in every round at ${sustained.length ? sustained.map(int).join(', ') : 'none'} jobs/s; the highest, ${sustained.length ? int(Math.max(...sustained)) : 'n/a'} jobs/s, is the capacity the issue's targets are checked at.`,
+    );
+  }
+  for (const rate of rates) {
+    const good = allGood.filter((run) => rateOf(run) === rate);
+    const peers = good.filter((r) => !isNest(r));
+    const at = rates.length > 1 ? ` at ${int(rate)}/s` : '';
+    // Best peer by p99 among those that kept up in every round, and by server CPU per job.
+    const bestP99 = best(peers.filter(always), worst, { lowest: true });
+    const bestCpu = best(
+      peers.filter((r) => r.result.server !== 'Redis'),
+      (r) => serverUsPerJob(r.result),
+      { lowest: true },
+    );
+    const rawRun = good.find(isRawLimit);
+    const bullRedis = best(
+      good.filter((r) => r.system === 'bullmq' && r.result.server === 'Redis'),
+      worst,
+      { lowest: true },
+    );
+    for (const nest of good.filter(isNest)) {
+      const rounds = nest.rounds ?? [nest.result];
+      const worstP99 = worst(nest);
+      const rawP99 = worst(rawRun);
+      const cpuOk =
+        rawRun && serverUsPerJob(nest.result) <= serverUsPerJob(rawRun.result);
+      targets.push(
+        target(
+          `Sustained${at}, ${label(nest)}: keeps up every round, p99 ≤ 1.5× raw's and < BullMQ on Redis, PostgreSQL CPU/job ≤ raw's (issue 25)`,
+          'all four',
+          `kept up ${rounds.filter(keptUp).length}/${rounds.length}; worst p99 ${ms(worstP99)} vs raw ${ms(rawP99)} and BullMQ ${ms(worst(bullRedis))} ms; ${num(serverUsPerJob(nest.result), 0)} vs ${num(rawRun ? serverUsPerJob(rawRun.result) : NaN, 0)} µs/job`,
+          rounds.every(keptUp) &&
+            worstP99 <= 1.5 * rawP99 &&
+            (!bullRedis || worstP99 < worst(bullRedis)) &&
+            !!cpuOk,
+        ),
+      );
+      notes.push(
+        `${label(nest)}${at}: kept up in ${rounds.filter(keptUp).length} of ${rounds.length} round(s); worst e2e p99 ${ms(worstP99)} ms, ${ratio(worstP99, worst(bestP99))} the best peer that kept up in every round (${bestP99 ? label(bestP99) : 'none'}); PostgreSQL CPU per job ${ratio(serverUsPerJob(nest.result), bestCpu ? serverUsPerJob(bestCpu.result) : NaN)} the lowest peer on PostgreSQL (${bestCpu ? label(bestCpu) : 'none'})`,
+      );
+    }
   }
   return {
     title: '4. Sustained load',
@@ -460,12 +626,16 @@ function scaleSection(runs, targets) {
     const large = mine.find((r) => r.extra.size === 'large');
     if (system === 'nest-jobs' && ok(small) && ok(large)) {
       const kept = large.result.rate / small.result.rate;
+      // Behind a long history (--history), issue 25 asks for at least 0.9x.
+      const history = large.extra.history;
       targets.push(
         target(
-          `Scale: drain with ${int(large.result.rows)} rows vs ${int(small.result.rows)}`,
-          '≥ 0.8× (≤ 20% loss)',
+          history
+            ? `Scale: drain behind ${int(history)} finished rows vs none (issue 25)`
+            : `Scale: drain with ${int(large.result.rows)} rows vs ${int(small.result.rows)}`,
+          history ? '≥ 0.9×' : '≥ 0.8× (≤ 20% loss)',
           `${kept.toFixed(2)}×${perRound(large, small)}`,
-          kept >= 0.8,
+          kept >= (history ? 0.9 : 0.8),
         ),
       );
       const rss = large.result.peakRssMb / small.result.peakRssMb;
@@ -491,7 +661,7 @@ function cpuSection(drainRuns, targets) {
   const headers = [
     'system',
     'node CPU s /1k jobs',
-    'PostgreSQL CPU s /1k jobs',
+    'server CPU s /1k jobs (PostgreSQL; Redis for BullMQ on Redis)',
     'total s /1k jobs',
     'peak RSS MiB',
     'note',
@@ -548,6 +718,87 @@ function cpuSection(drainRuns, targets) {
   };
 }
 
+// ---------------------------------------------------------------- scenario 7
+/** Node CPU of every worker process plus PostgreSQL's, per 1,000 completed jobs. */
+function contentionCpu(r) {
+  const node = (r.nodeCpuSeconds / r.completed) * 1000;
+  if (r.cpu?.pgSeconds == null) return `${num(node, 3)} + ?`;
+  const pg = (r.cpu.pgSeconds / r.completed) * 1000;
+  return `${num(node + pg, 3)} (${num(node, 3)} + ${num(pg, 3)})`;
+}
+function contentionSection(runs, targets) {
+  const headers = [
+    'system',
+    'worker processes',
+    'jobs done',
+    'seconds',
+    'jobs/s',
+    'vs one process',
+    'jobs per process',
+    'claims /1k jobs',
+    'jobs per claim',
+    'claim p50 / p99 ms (slowest process)',
+    'CPU s /1k jobs (node, all processes + PostgreSQL)',
+    'exactly once',
+  ];
+  const rows = [];
+  const notes = [
+    "Each worker process is the system's adapter and variant in a process of its own (child/worker-process.mjs), booted before the clock starts; the clock runs from the first handler call in any process until the table shows nothing pending or running. The processes share the machine's cores with PostgreSQL, as one process does; on a machine others load, N processes also get N shares of its cores, so the CPU per job says more about contention there than the rate.",
+  ];
+  const configurations = [
+    ...new Set(runs.map((r) => `${r.system}/${r.variant}`)),
+  ];
+  for (const configuration of configurations) {
+    const mine = runs.filter(
+      (r) => `${r.system}/${r.variant}` === configuration,
+    );
+    const one = mine.find((r) => r.extra.processes === 1);
+    for (const run of mine) {
+      if (!ok(run)) {
+        rows.push(errorRow(run, headers.length));
+        continue;
+      }
+      const r = run.result;
+      rows.push([
+        label(run),
+        String(r.processes),
+        r.finished ? int(r.jobs) : `${int(r.completed)} of ${int(r.jobs)}`,
+        num(r.seconds),
+        `${int(r.rate)}${r.finished ? '' : ' (did not finish)'}`,
+        run === one || !ok(one) ? '' : ratio(r.rate, one.result.rate),
+        r.perProcessHandled.map(int).join(' / '),
+        num((r.claims / r.completed) * 1000, 1),
+        num(r.claims ? r.claimRows / r.claims : NaN, 1),
+        `${ms(r.claimP50Ms)} / ${ms(r.claimP99Ms)}`,
+        contentionCpu(r),
+        checkCell(run),
+      ]);
+      if (run !== one && ok(one)) {
+        const x = r.rate / one.result.rate;
+        const cpuPerJob = (res) =>
+          (res.nodeCpuSeconds + (res.cpu?.pgSeconds ?? NaN)) / res.completed;
+        notes.push(
+          `${label(run)}, ${r.processes} processes / one: drain ${ratio(r.rate, one.result.rate)}, CPU per job (node + PostgreSQL) ${ratio(cpuPerJob(r), cpuPerJob(one.result))}, claims per job ${ratio(r.claims / r.completed, one.result.claims / one.result.completed)}`,
+        );
+        if (isNest(run))
+          targets.push(
+            target(
+              `Drain by ${r.processes} worker processes vs one (${label(run)}, issue 25)`,
+              '≥ 0.9×',
+              `${x.toFixed(2)}×${perRound(run, one)}`,
+              x >= 0.9,
+            ),
+          );
+      }
+    }
+  }
+  return {
+    title: '7. Claim contention (one queue, several worker processes)',
+    table: markdownTable(headers, rows),
+    notes,
+  };
+}
+
 /** Builds every section for the scenarios that ran, plus the targets. */
 export function buildSections(results) {
   const targets = [];
@@ -558,15 +809,18 @@ export function buildSections(results) {
   if (of('drain').length) sections.push(drainSection(of('drain'), targets));
   if (of('latency').length)
     sections.push(latencySection(of('latency'), targets));
-  if (of('sustained').length) sections.push(sustainedSection(of('sustained')));
+  if (of('sustained').length)
+    sections.push(sustainedSection(of('sustained'), targets));
   if (of('scale').length) sections.push(scaleSection(of('scale'), targets));
   if (of('drain').length) sections.push(cpuSection(of('drain'), targets));
+  if (of('contention').length)
+    sections.push(contentionSection(of('contention'), targets));
   return { sections, targets };
 }
 
 export function targetsTable(targets) {
   return markdownTable(
-    ['target (issue 6)', 'goal', 'measured', 'met?'],
+    ['target (issues 6 and 25)', 'goal', 'measured', 'met?'],
     targets.map((t) => [
       t.name,
       t.goal,

@@ -11,12 +11,11 @@ import { sleep, summarize, waitFor } from '../lib/stats.mjs';
 
 const TICK_MS = 5;
 
-export async function run({ adapter, sizes, pgPid }) {
-  const {
-    sustainedRate: rate,
-    sustainedSeconds: seconds,
-    sustainedMaxInFlight: maxInFlight,
-  } = sizes;
+export async function run({ adapter, sizes, pgPid, extra }) {
+  const rate = extra.rate ?? sizes.sustainedRate;
+  const seconds = sizes.sustainedSeconds;
+  // 0: no cap on enqueue calls in flight (the same for every system).
+  const maxInFlight = sizes.sustainedMaxInFlight || Number.POSITIVE_INFINITY;
   const capacity = Math.ceil(rate * seconds * 1.05) + 100;
   await adapter.init();
   ledger.reset(capacity);

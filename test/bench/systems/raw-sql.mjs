@@ -16,6 +16,15 @@ export const VARIANTS = {
     describe:
       'hand-written SKIP LOCKED queue on pg: prepared INSERT + coalesced pg_notify after commit; prepared claim of up to 200 into a local buffer (refilled below 100), 200 slots; one UPDATE ... WHERE id = ANY($1) per completion flush; pool of 10 + 1 LISTEN connection',
   },
+  // The small concurrency: 10 handlers, a buffer of claims of 20 (the next batch is
+  // claimed while the current one runs).
+  c10: {
+    label: 'limit, 10 in flight',
+    table: 'bigint',
+    worker: { concurrency: 10, claimSize: 20, pollMs: 1000 },
+    describe:
+      'the limit queue with 10 handlers and claims of up to 20 into its buffer (refilled below 10): the next batch is claimed while the current one runs',
+  },
   // Enqueue and drain: how much of the gap to the limit is the table contract itself.
   contract: {
     label: 'limit, on the nest-jobs table contract',

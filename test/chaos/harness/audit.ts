@@ -19,6 +19,7 @@ const TRANSITIONS_DDL = `
     seq bigserial PRIMARY KEY,
     job_id uuid NOT NULL,
     attempts integer NOT NULL,
+    releases integer NOT NULL,
     from_status text,
     to_status text NOT NULL,
     last_error text,
@@ -29,18 +30,18 @@ const TRANSITIONS_DDL = `
   CREATE FUNCTION chaos_track() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
     IF TG_OP = 'INSERT' THEN
-      INSERT INTO chaos_transitions (job_id, attempts, from_status, to_status, app)
-      VALUES (NEW.id, NEW.attempts, NULL, NEW.status, current_setting('application_name', true));
+      INSERT INTO chaos_transitions (job_id, attempts, releases, from_status, to_status, app)
+      VALUES (NEW.id, NEW.attempts, NEW.releases, NULL, NEW.status, current_setting('application_name', true));
     ELSIF TG_OP = 'DELETE' THEN
-      INSERT INTO chaos_transitions (job_id, attempts, from_status, to_status, app)
-      VALUES (OLD.id, OLD.attempts, OLD.status, 'deleted', current_setting('application_name', true));
-    ELSIF (NEW.status, NEW.attempts, NEW.run_at, NEW.finished_at, NEW.last_error, NEW.queue,
-           NEW.job_type, NEW.payload, NEW.max_retries)
+      INSERT INTO chaos_transitions (job_id, attempts, releases, from_status, to_status, app)
+      VALUES (OLD.id, OLD.attempts, OLD.releases, OLD.status, 'deleted', current_setting('application_name', true));
+    ELSIF (NEW.status, NEW.attempts, NEW.releases, NEW.run_at, NEW.finished_at, NEW.last_error,
+           NEW.queue, NEW.job_type, NEW.payload, NEW.max_retries)
           IS DISTINCT FROM
-          (OLD.status, OLD.attempts, OLD.run_at, OLD.finished_at, OLD.last_error, OLD.queue,
-           OLD.job_type, OLD.payload, OLD.max_retries) THEN
-      INSERT INTO chaos_transitions (job_id, attempts, from_status, to_status, last_error, app)
-      VALUES (NEW.id, NEW.attempts, OLD.status, NEW.status,
+          (OLD.status, OLD.attempts, OLD.releases, OLD.run_at, OLD.finished_at, OLD.last_error,
+           OLD.queue, OLD.job_type, OLD.payload, OLD.max_retries) THEN
+      INSERT INTO chaos_transitions (job_id, attempts, releases, from_status, to_status, last_error, app)
+      VALUES (NEW.id, NEW.attempts, NEW.releases, OLD.status, NEW.status,
               CASE WHEN OLD.status = 'running' THEN left(NEW.last_error, 500) END,
               current_setting('application_name', true));
     END IF;
@@ -99,6 +100,7 @@ interface TransitionRow {
   at_ms: number;
   job_id: string;
   attempts: number;
+  releases: number;
   from_status: string | null;
   to_status: string;
   last_error: string | null;
@@ -110,6 +112,28 @@ interface LedgerRow {
   attempt: number;
   event: 'start' | 'end';
   incarnation: string;
+}
+
+/** One claim of a job: the attempt number it ran as, who claimed it, and when. */
+interface Claim {
+  attempt: number;
+  by: string | null;
+  at: number;
+}
+
+/** A claim's identity: a release at shutdown lets the next claim run the same attempt number. */
+function claimKey(attempts: number, releases: number): string {
+  return `${attempts}/${releases}`;
+}
+
+/** An execution's identity in the ledger (handlers know their attempt, not the releases). */
+function executionKey(attempt: number, incarnation: string | null): string {
+  return `${attempt}@${incarnation}`;
+}
+
+function splitExecution(execution: string): [number, string] {
+  const at = execution.indexOf('@');
+  return [Number(execution.slice(0, at)), execution.slice(at + 1)];
 }
 
 /** How an attempt other than the last one ended (why its job ran, or was claimed, again). */
@@ -200,9 +224,10 @@ export async function audit(
     id: string;
     status: string;
     attempts: number;
-  }>('SELECT id, status, attempts FROM nest_jobs');
+    releases: number;
+  }>('SELECT id, status, attempts, releases FROM nest_jobs');
   const transitions = await db.query<TransitionRow>(
-    `SELECT seq, job_id, attempts, from_status, to_status, last_error, app,
+    `SELECT seq, job_id, attempts, releases, from_status, to_status, last_error, app,
             (extract(epoch FROM at) * 1000)::float8 AS at_ms
      FROM chaos_transitions ORDER BY seq`,
   );
@@ -288,15 +313,17 @@ export async function audit(
         `${job.kind} job ended ${row.status}, expected ${job.end}`,
       );
 
-    // Replay the transitions.
-    const claims = new Map<number, string | null>();
-    const claimedAt = new Map<number, number>();
+    // Replay the transitions. A claim is identified by (attempts, releases): a release at
+    // shutdown takes its attempt back (the next claim has the same number) and raises
+    // releases. An execution is identified by (attempt, incarnation).
+    const claims = new Map<string, Claim>();
     const endings = new Map<
-      number,
+      string,
       { to: string; lastError: string | null; by: string | null }
     >();
     let state: string | null = null;
     let attempts = 0;
+    let releases = 0;
     let completions = 0;
     for (const t of transitionsOf.get(job.id) ?? []) {
       const edge = `${t.from_status ?? 'insert'} -> ${t.to_status}`;
@@ -305,29 +332,39 @@ export async function audit(
       }
       if (t.to_status === 'completed') completions += 1;
       if (t.from_status === null) {
-        if (t.to_status !== 'pending' || t.attempts !== 0)
+        if (t.to_status !== 'pending' || t.attempts !== 0 || t.releases !== 0)
           violate(
             job.id,
-            `inserted as ${t.to_status} with attempts ${t.attempts}`,
+            `inserted as ${t.to_status} with attempts ${t.attempts}, releases ${t.releases}`,
           );
       } else if (t.from_status === 'pending' && t.to_status === 'running') {
-        if (t.attempts !== attempts + 1)
+        if (t.attempts !== attempts + 1 || t.releases !== releases)
           violate(
             job.id,
-            `claimed as attempt ${t.attempts} after attempt ${attempts}`,
+            `claimed as ${claimKey(t.attempts, t.releases)} after ${claimKey(attempts, releases)}`,
           );
-        claims.set(t.attempts, incarnationOf(t.app));
-        claimedAt.set(t.attempts, t.at_ms);
+        claims.set(claimKey(t.attempts, t.releases), {
+          attempt: t.attempts,
+          by: incarnationOf(t.app),
+          at: t.at_ms,
+        });
       } else if (
         t.from_status === 'running' &&
         ['completed', 'failed', 'pending'].includes(t.to_status)
       ) {
-        if (t.attempts !== attempts)
+        const released =
+          t.to_status === 'pending' &&
+          (t.last_error ?? '').startsWith(SHUTDOWN_RELEASE_MESSAGE);
+        // A release takes its attempt back and raises releases; every other end keeps both.
+        const [expectedAttempts, expectedReleases] = released
+          ? [attempts - 1, releases + 1]
+          : [attempts, releases];
+        if (t.attempts !== expectedAttempts || t.releases !== expectedReleases)
           violate(
             job.id,
-            `${edge} changed attempts ${attempts} -> ${t.attempts}`,
+            `${edge} changed ${claimKey(attempts, releases)} -> ${claimKey(t.attempts, t.releases)}`,
           );
-        endings.set(t.attempts, {
+        endings.set(claimKey(attempts, releases), {
           to: t.to_status,
           lastError: t.last_error,
           by: incarnationOf(t.app),
@@ -343,10 +380,15 @@ export async function audit(
           `invalid transition ${edge} (attempt ${t.attempts}, by ${incarnationOf(t.app) ?? t.app})`,
         );
         if (t.to_status === 'running' && t.attempts > attempts)
-          claims.set(t.attempts, incarnationOf(t.app));
+          claims.set(claimKey(t.attempts, t.releases), {
+            attempt: t.attempts,
+            by: incarnationOf(t.app),
+            at: t.at_ms,
+          });
       }
       state = t.to_status;
       attempts = t.attempts;
+      releases = t.releases;
     }
     if (state !== row.status)
       violate(
@@ -357,52 +399,67 @@ export async function audit(
 
     // Executions against claims and outcomes.
     const entries = ledgerOf.get(job.id) ?? [];
-    const starts = new Map<number, string[]>();
-    const ends = new Map<number, string[]>();
+    const starts = new Map<string, number>();
+    const ends = new Set<string>();
     for (const entry of entries) {
-      const map = entry.event === 'start' ? starts : ends;
-      map.set(entry.attempt, [
-        ...(map.get(entry.attempt) ?? []),
-        entry.incarnation,
-      ]);
+      const execution = executionKey(entry.attempt, entry.incarnation);
+      if (entry.event === 'start')
+        starts.set(execution, (starts.get(execution) ?? 0) + 1);
+      else ends.add(execution);
     }
-    for (const [attempt, runners] of starts) {
-      if (runners.length > 1)
+    const claimList = [...claims.values()];
+    for (const [execution, count] of starts) {
+      const [attempt, runner] = splitExecution(execution);
+      if (count > 1)
         violate(
           job.id,
-          `attempt ${attempt} executed ${runners.length} times (${runners.join(', ')})`,
+          `attempt ${attempt} executed ${count} times by ${runner}`,
         );
-      if (!claims.has(attempt))
+      if (claimList.some((c) => c.attempt === attempt && c.by === runner))
+        continue;
+      const claimers = claimList.filter((c) => c.attempt === attempt);
+      if (claimers.length === 0)
         violate(
           job.id,
-          `attempt ${attempt} executed by ${runners[0]} without a claim`,
+          `attempt ${attempt} executed by ${runner} without a claim`,
         );
-      else if (claims.get(attempt) !== runners[0])
+      else
         violate(
           job.id,
-          `attempt ${attempt} claimed by ${claims.get(attempt)} but executed by ${runners[0]}`,
+          `attempt ${attempt} claimed by ${claimers.map((c) => c.by).join(', ')} but executed by ${runner}`,
         );
     }
-    for (const [attempt, runners] of ends) {
-      if (!starts.get(attempt)?.includes(runners[0]!))
-        violate(job.id, `attempt ${attempt} ended without a start`);
+    for (const execution of ends) {
+      if (!starts.has(execution))
+        violate(
+          job.id,
+          `attempt ${splitExecution(execution)[0]} ended without a start`,
+        );
     }
+    const finalKey = claimKey(row.attempts, row.releases);
+    const finalClaim = claims.get(finalKey);
     if (row.status === 'completed') {
-      const ending = endings.get(row.attempts);
-      if (!ends.has(row.attempts))
+      const ending = endings.get(finalKey);
+      if (!finalClaim || !ends.has(executionKey(row.attempts, finalClaim.by)))
         violate(
           job.id,
           `completed by attempt ${row.attempts}, whose handler never finished`,
         );
-      if (ending && ending.by !== claims.get(row.attempts))
+      if (ending && ending.by !== finalClaim?.by)
         violate(
           job.id,
-          `attempt ${row.attempts} claimed by ${claims.get(row.attempts)}, completed by ${ending.by}`,
+          `attempt ${row.attempts} claimed by ${finalClaim?.by}, completed by ${ending.by}`,
         );
     }
-    if (job.end === 'completed' && starts.size > 1) figures.reExecutedJobs += 1;
+    let executions = 0;
+    for (const count of starts.values()) executions += count;
+    if (job.end === 'completed' && executions > 1) figures.reExecutedJobs += 1;
     for (const warning of warningsOf.get(job.id) ?? []) {
-      const ending = endings.get(warning.attempt);
+      const key = [...claims].find(
+        ([, c]) =>
+          c.attempt === warning.attempt && c.by === warning.incarnation,
+      )?.[0];
+      const ending = key === undefined ? undefined : endings.get(key);
       if (
         ending &&
         ending.by === warning.incarnation &&
@@ -412,9 +469,10 @@ export async function audit(
     }
 
     // Why did every earlier attempt not finish the job?
-    for (const [attempt, claimer] of claims) {
-      if (attempt === row.attempts) continue;
-      const ending = endings.get(attempt);
+    for (const [key, claim] of claims) {
+      if (key === finalKey) continue;
+      const { attempt, by: claimer } = claim;
+      const ending = endings.get(key);
       const killed = claimer !== null && policy.killed.has(claimer);
       const where = `attempt ${attempt} (claimed by ${claimer ?? 'unknown'})`;
       if (!ending) {
@@ -427,17 +485,18 @@ export async function audit(
       if (ending.to === 'completed') continue;
       const thawedAt =
         claimer === null ? undefined : policy.frozen?.get(claimer);
+      const started = starts.has(executionKey(attempt, claimer));
       if (error.startsWith(LEASE_EXPIRED)) {
-        if (thawedAt !== undefined && claimedAt.get(attempt)! <= thawedAt) {
+        if (thawedAt !== undefined && claim.at <= thawedAt) {
           // Claimed before the process woke up: the freeze outlived the lease.
           countReason('lease-lost-frozen', claimer);
-        } else if (!killed && !starts.has(attempt) && policy.lostClaimReplies) {
+        } else if (!killed && !started && policy.lostClaimReplies) {
           countReason('claim-reply-lost', claimer);
         } else if (killed) {
           countReason(
-            ends.has(attempt)
+            ends.has(executionKey(attempt, claimer))
               ? 'killed-before-completion-written'
-              : starts.has(attempt)
+              : started
                 ? 'killed-in-handler'
                 : 'killed-after-claim',
             claimer,

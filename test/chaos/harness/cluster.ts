@@ -6,12 +6,14 @@ import {
   type WriteStream,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { JobsWorkerOptions } from 'nest-jobs';
+import type { JobsDatabaseOptions, JobsWorkerOptions } from 'nest-jobs';
 import {
+  ATTEMPT_CANCELLED_LINE,
   ENV,
   LEASE_LOST_LINE,
   READY_LINE,
   SELF_KILL_LINE,
+  STATUS_LINE,
   type SelfKillPlan,
   type SelfKillPoint,
 } from '../fixture/protocol.js';
@@ -29,10 +31,16 @@ export interface StartOptions {
   poolMax?: number;
   /** The database the worker works on (default: the cluster's). */
   databaseUrl?: string;
+  /** JobsModule's `database` options (e.g. `{ wakeUps: 'poll' }`: no LISTEN connection). */
+  jobsDatabase?: JobsDatabaseOptions;
 }
 
 const TAIL_LINES = 60;
 const LEASE_LOST = new RegExp(`^${LEASE_LOST_LINE} (\\S+) (\\d+)$`);
+const ATTEMPT_CANCELLED = new RegExp(
+  `^${ATTEMPT_CANCELLED_LINE} (\\S+) (\\d+) (\\S+)$`,
+);
+const STATUS = new RegExp(`^${STATUS_LINE} running=(\\d+) paused=(\\S*)$`);
 
 /** One run of a worker process (a worker that is restarted gets a new incarnation). */
 export class Incarnation {
@@ -46,6 +54,14 @@ export class Incarnation {
   signalSent: NodeJS.Signals | null = null;
   /** `job.lease-lost` events of the worker (heartbeats that found the row changed). */
   readonly leaseLostWarnings: Array<{ jobId: string; attempt: number }> = [];
+  /** `job.attempt-cancelled` events of the worker. */
+  readonly attemptsCancelled: Array<{
+    jobId: string;
+    attempt: number;
+    by: string;
+  }> = [];
+  /** The worker's last reported status (STATUS_LINE), or null before the first. */
+  status: { running: number; pausedQueues: string[] } | null = null;
   /** The self-kill line the process wrote before it SIGKILLed itself. */
   selfKill: { point: SelfKillPoint; line: string } | null = null;
   private readonly tail: string[] = [];
@@ -79,6 +95,19 @@ export class Incarnation {
           jobId: lost[1]!,
           attempt: Number(lost[2]),
         });
+      const cancelled = ATTEMPT_CANCELLED.exec(line);
+      if (cancelled)
+        this.attemptsCancelled.push({
+          jobId: cancelled[1]!,
+          attempt: Number(cancelled[2]),
+          by: cancelled[3]!,
+        });
+      const status = STATUS.exec(line);
+      if (status)
+        this.status = {
+          running: Number(status[1]),
+          pausedQueues: status[2] ? status[2].split(',') : [],
+        };
       if (line.startsWith(SELF_KILL_LINE)) {
         const point = /point=(\S+)/.exec(line)?.[1] as SelfKillPoint;
         this.selfKill = { point, line };
@@ -193,6 +222,7 @@ export class WorkerCluster {
       [ENV.incarnation]: id,
       [ENV.workerOptions]: JSON.stringify(merged.worker ?? {}),
       [ENV.poolMax]: String(merged.poolMax ?? 4),
+      [ENV.jobsDatabase]: JSON.stringify(merged.jobsDatabase ?? {}),
     };
     if (options.selfKill) env[ENV.selfKill] = JSON.stringify(options.selfKill);
     else delete env[ENV.selfKill];

@@ -9,7 +9,12 @@ import {
   ChaosHandlers,
   PRODUCER_RUNTIME,
 } from '../fixture/chaos-handlers.js';
-import type { ThrownValueKind, WorkPayload } from '../fixture/protocol.js';
+import {
+  CHAOS_QUEUE_POLICIES,
+  type OrderedPayload,
+  type ThrownValueKind,
+  type WorkPayload,
+} from '../fixture/protocol.js';
 import type { ExpectedJob } from './audit.js';
 import { random } from './size.js';
 
@@ -43,7 +48,11 @@ export class Producer {
           extra: { max: poolMax },
           logging: false,
         }),
-        JobsModule.forRoot({ runMigrations: true, worker: { enabled: false } }),
+        JobsModule.forRoot({
+          runMigrations: true,
+          worker: { enabled: false },
+          queuePolicies: CHAOS_QUEUE_POLICIES,
+        }),
       ],
       providers: [
         ChaosHandlers,
@@ -79,6 +88,70 @@ export class Producer {
     for (const id of ids)
       this.expected.push({ id, kind: 'work', end: 'completed' });
     return ids;
+  }
+
+  /**
+   * Enqueues exactly-once business jobs in one round trip and records them: `chaos.business`
+   * (`transactional`) or `chaos.businessOwn` (ctx.complete in its own transaction).
+   */
+  async enqueueBusiness(
+    payloads: WorkPayload[],
+    form: 'business' | 'businessOwn',
+  ): Promise<string[]> {
+    const ids = await this.jobs.enqueueMany(ChaosHandlers, form, payloads);
+    for (const id of ids)
+      this.expected.push({ id, kind: 'business', end: 'completed' });
+    return ids;
+  }
+
+  /** Enqueues a long checkpointed job (`chaos.steps`) and records it. */
+  async enqueueSteps(steps: number, stepMs: number): Promise<string> {
+    const id = await this.jobs.enqueue(ChaosHandlers, 'steps', {
+      seq: this.nextSeq(),
+      steps,
+      stepMs,
+    });
+    this.expected.push({ id, kind: 'steps', end: 'completed' });
+    return id;
+  }
+
+  /**
+   * Enqueues jobs of the ordered queue, all of `key`, in one round trip (not recorded for
+   * the audit: the ordered scenarios check their own ledger).
+   */
+  enqueueOrdered(key: string, payloads: OrderedPayload[]): Promise<string[]> {
+    return this.jobs.enqueueMany(ChaosHandlers, 'ordered', payloads, {
+      orderingKey: key,
+    });
+  }
+
+  /** Enqueues jobs of the queue with a cluster-wide limit (not recorded for the audit). */
+  enqueueCapped(payloads: Array<{ seq: number; ms: number }>) {
+    return this.jobs.enqueueMany(ChaosHandlers, 'capped', payloads);
+  }
+
+  /** Enqueues jobs of the key-limited queue, all of `key` (not recorded for the audit). */
+  enqueuePerKey(key: string, payloads: Array<{ seq: number; ms: number }>) {
+    return this.jobs.enqueueMany(ChaosHandlers, 'perKey', payloads, {
+      concurrencyKey: key,
+    });
+  }
+
+  /** Enqueues jobs of the rate-limited queue (not recorded for the audit). */
+  enqueueRated(payloads: Array<{ seq: number; ms: number }>) {
+    return this.jobs.enqueueMany(ChaosHandlers, 'rated', payloads);
+  }
+
+  /** Enqueues jobs of the queue limited per key, all of `key` (not recorded for the audit). */
+  enqueueKeyRated(key: string, payloads: Array<{ seq: number; ms: number }>) {
+    return this.jobs.enqueueMany(ChaosHandlers, 'keyRated', payloads, {
+      concurrencyKey: key,
+    });
+  }
+
+  /** Enqueues jobs of the steadily rate-limited queue (not recorded for the audit). */
+  enqueueSteady(payloads: Array<{ seq: number; ms: number }>) {
+    return this.jobs.enqueueMany(ChaosHandlers, 'steady', payloads);
   }
 
   async enqueuePoison(): Promise<string> {

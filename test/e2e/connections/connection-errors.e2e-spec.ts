@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
+import { createWorkerPool } from '../../../packages/nest-jobs/src/connections/worker-pool.js';
 import { useJobsSuite, type SuiteApp } from '../../support/jobs-suite.js';
 
 describe('a connection of the DataSource pool that dies between queries', () => {
@@ -35,5 +36,31 @@ describe('a connection of the DataSource pool that dies between queries', () => 
         ),
     ).toBe(true);
     expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it("a connection of the worker's own pool that dies while checked out, between statements, does not end the process either", async () => {
+    const pool = createWorkerPool(
+      {
+        connectionString: db.url,
+        application_name: 'connection-errors (worker)',
+      },
+      1,
+      5_000,
+    );
+    try {
+      // As a transaction holds it between two statements (a schedules tick, a limited
+      // queue's claim).
+      const client = await pool.connect();
+      const [{ pid }] = (
+        await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      ).rows;
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await db.query('SELECT pg_terminate_backend($1)', [pid]);
+      await ended;
+      client.release(new Error('terminated'));
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -48,6 +48,18 @@ describe('demo app', () => {
     app = await bootDemo();
   });
 
+  it('GET /worker shows the claim state: jobs claimed ahead of a free slot, and the size of the next claim', async () => {
+    const { body } = await http().get('/worker').expect(200);
+    // batchSize defaults to concurrency (5): under the 50 rows a claim is never cut below.
+    expect(body).toMatchObject({
+      enabled: true,
+      concurrency: 5,
+      claimSize: 5,
+    });
+    expect(body.claimedAhead).toBeGreaterThanOrEqual(0);
+    expect(body.claimedAhead).toBeLessThanOrEqual(5);
+  });
+
   it('creates a user and enqueues its welcome email in the same transaction', async () => {
     const response = await http()
       .post('/users')
@@ -139,6 +151,51 @@ describe('demo app', () => {
     ]);
   });
 
+  it('shows every failed attempt of the flaky job in GET /jobs/:id', async () => {
+    const { body } = await http().post('/flaky').send({}).expect(202);
+    const jobId = (body as { jobId: string }).jobId;
+    await waitForStatus(db, jobId, 'completed');
+    const job = await http().get(`/jobs/${jobId}`).expect(200);
+    expect(job.body).toMatchObject({
+      attemptErrors: [
+        {
+          attempt: 1,
+          kind: 'failed',
+          error: expect.stringMatching(/Simulated failure at attempt 1/),
+          instance: expect.any(String),
+        },
+        { attempt: 2, kind: 'failed' },
+      ],
+    });
+  });
+
+  it('snoozes a waiting job until it is ready, then shows its progress', async () => {
+    const { body } = await http()
+      .post('/waiting')
+      .send({ readyInMs: 700, steps: 3 })
+      .expect(202);
+    const jobId = (body as { jobId: string }).jobId;
+    await waitForStatus(db, jobId, 'completed');
+    const job = await http().get(`/jobs/${jobId}`).expect(200);
+    expect(job.body).toMatchObject({
+      attempts: 1,
+      progress: { step: 3, of: 3 },
+      attemptErrors: null,
+    });
+    expect((job.body as { releases: number }).releases).toBeGreaterThan(0);
+    const events = await http().get('/events?limit=200').expect(200);
+    const mine = (
+      events.body as Array<{ event: string; jobId?: string; detail?: string }>
+    ).filter((e) => e.jobId === jobId);
+    expect(mine.map((e) => e.event)).toContain('job.snoozed');
+    expect(mine).toContainEqual(
+      expect.objectContaining({
+        event: 'job.progress',
+        detail: 'progress {"step":3,"of":3}',
+      }),
+    );
+  });
+
   it('runs a delayed report and shows its progress', async () => {
     const created = await http()
       .post('/reports')
@@ -206,6 +263,25 @@ describe('demo app', () => {
     expect(rejected.body.error).toBe('InvalidPayloadError');
   });
 
+  it('sends a newsletter once per user and subject: the second post is all duplicates', async () => {
+    const subject = `Unique news ${Date.now()}`;
+    const first = await http()
+      .post('/emails/newsletter')
+      .send({ subject })
+      .expect(202);
+    expect(first.body.recipients).toBeGreaterThanOrEqual(1);
+    expect(first.body.duplicates).toBe(0);
+    const again = await http()
+      .post('/emails/newsletter')
+      .send({ subject })
+      .expect(202);
+    expect(again.body).toEqual({
+      recipients: first.body.recipients,
+      jobIds: first.body.jobIds,
+      duplicates: first.body.recipients,
+    });
+  });
+
   it('lists jobs with filters and pagination', async () => {
     const emails = await http()
       .get('/jobs?queue=emails&status=completed')
@@ -236,7 +312,7 @@ describe('demo app', () => {
 
     const badStatus = await http().get('/jobs?status=done').expect(400);
     expect(badStatus.body.message).toBe(
-      'Unknown job status "done": expected one of pending, running, completed, failed',
+      'Unknown job status "done": expected one of pending, running, completed, failed, cancelled',
     );
     await http().get('/jobs?limit=0').expect(400);
     await http().get('/jobs/not-a-uuid').expect(400);

@@ -191,7 +191,7 @@ describe('JobsService bad input', () => {
     [
       'negative retries',
       { maxRetries: -1 },
-      '"maxRetries": expected an integer between 0 and 1000000, got -1',
+      '"maxRetries": expected an integer between 0 and 1000000, or Infinity (retry for ever), got -1',
     ],
     [
       'bad retry policy',
@@ -207,8 +207,8 @@ describe('JobsService bad input', () => {
     ],
     [
       'unknown option',
-      { priority: 1 },
-      '"priority": unknown option (allowed: manager, runAt, delay, queue, maxRetries, retry, traceId), got 1',
+      { colour: 1 },
+      '"colour": unknown option (allowed: manager, runAt, delay, queue, maxRetries, retry, traceId, unique, priority, orderingKey, concurrencyKey, reserve), got 1',
     ],
     [
       'manager that is not one',

@@ -250,6 +250,42 @@ describe('JobsService with hostile input', () => {
     );
   });
 
+  it('enqueueMany refuses a list it cannot read, naming the list or the item, and writes nothing', async () => {
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable([], {});
+      revoke();
+      return proxy;
+    };
+    // A list whose third item throws when read.
+    const brokenAt2 = new Proxy([{}, {}, {}], {
+      get(target, key, receiver) {
+        if (key === '2') throw new Error('item trap broke');
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const before = (await jobRows(db)).length;
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [
+        () => jobs.enqueueMany('hostile.job', revoked()),
+        'Invalid nest-jobs option "payloads": expected a list that can be read, but reading it threw: ',
+      ],
+      [
+        () => jobs.enqueueMany(revoked() as never),
+        'Invalid nest-jobs option "jobs": expected a list that can be read, but reading it threw: ',
+      ],
+      [
+        () => jobs.enqueueMany('hostile.job', brokenAt2),
+        'Invalid nest-jobs option "payloads[2]": expected a list that can be read, but reading it threw: item trap broke',
+      ],
+    ];
+    for (const [call, message] of cases) {
+      const error = await refusal(call);
+      expect(error).toBeInstanceOf(InvalidJobsOptionError);
+      expect(error.message.startsWith(message)).toBe(true);
+    }
+    expect((await jobRows(db)).length).toBe(before);
+  });
+
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
     'a typed enqueue naming %s, a member of every object, is a JobDefinitionError',
     async (method) => {

@@ -260,8 +260,11 @@ describe('events: the typed catalogue', () => {
       queues: ['ev'],
       running: 0,
       concurrency: 20,
+      claimedAhead: 0,
+      claimSize: 20,
       listening: true,
       claimFailuresInARow: 0,
+      pausedQueues: [],
     });
     const apiOnly = await suite.app({
       providers: [EventHandlers],

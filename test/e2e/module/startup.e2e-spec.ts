@@ -161,6 +161,23 @@ describe('JobsModule start-up checks', () => {
         await runner.release();
       }
     });
+
+    it('names the fourth migration (the release count) when only the first three ran', async () => {
+      const runner = dataSource.createQueryRunner();
+      try {
+        for (const Migration of NEST_JOBS_MIGRATIONS.slice(0, 3))
+          await new Migration().up(runner);
+        const error = await startupError({});
+        expect(error).toBeInstanceOf(JobsTableMissingError);
+        expect(error.message).toContain(
+          'is at schema version 3 (its comment records no later nest-jobs version). ' +
+            'Run the migration NestJobsAddReleases0000000000004',
+        );
+        await new NEST_JOBS_MIGRATIONS[0]!().down(runner);
+      } finally {
+        await runner.release();
+      }
+    });
   });
 
   describe('migrations', () => {
@@ -171,11 +188,9 @@ describe('JobsModule start-up checks', () => {
         migrations: NEST_JOBS_MIGRATIONS,
       }).initialize();
       try {
-        expect((await migrating.runMigrations()).map((m) => m.name)).toEqual([
-          'NestJobsCreateTable0000000000001',
-          'NestJobsAddRetryPolicy0000000000002',
-          'NestJobsAddFinishedIndex0000000000003',
-        ]);
+        expect((await migrating.runMigrations()).map((m) => m.name)).toEqual(
+          NEST_JOBS_MIGRATIONS.map((Migration) => new Migration().name),
+        );
         const runner = migrating.createQueryRunner();
         for (const Migration of NEST_JOBS_MIGRATIONS)
           await new Migration().up(runner); // again: no error
@@ -183,33 +198,66 @@ describe('JobsModule start-up checks', () => {
         const indexes = await db.query(
           `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'nest_jobs' ORDER BY 1`,
         );
+        const definition = (name: string) =>
+          indexes.find((i) => i.indexname === name)?.indexdef;
+        expect(definition('nest_jobs_cancelled_idx')).toContain(
+          "(finished_at) WHERE ((status)::text = 'cancelled'::text)",
+        );
         expect(indexes.map((i) => i.indexname)).toEqual([
+          'nest_jobs_cancelled_idx',
+          'nest_jobs_claim_idx',
+          'nest_jobs_failed_idx',
           'nest_jobs_finished_idx',
-          'nest_jobs_pending_idx',
+          'nest_jobs_key_failed_idx',
+          'nest_jobs_key_running_idx',
+          'nest_jobs_keylim_idx',
+          'nest_jobs_keylim_run_idx',
+          'nest_jobs_ordered_idx',
           'nest_jobs_pkey',
           'nest_jobs_running_lease_idx',
+          'nest_jobs_unique_idx',
         ]);
-        expect(indexes[0].indexdef).toContain(
+        expect(definition('nest_jobs_failed_idx')).toContain(
+          "(id) WHERE ((status)::text = 'failed'::text)",
+        );
+        expect(definition('nest_jobs_claim_idx')).toContain(
+          "(queue, priority DESC, run_at) WHERE ((status)::text = 'pending'::text)",
+        );
+        expect(definition('nest_jobs_finished_idx')).toContain(
           "(finished_at) WHERE ((status)::text = ANY ((ARRAY['completed'::character varying, 'failed'::character varying])::text[]))",
         );
-        expect(indexes[1].indexdef).toContain(
-          "(queue, run_at) WHERE ((status)::text = 'pending'::text)",
-        );
-        expect(indexes[3].indexdef).toContain(
+        expect(definition('nest_jobs_running_lease_idx')).toContain(
           "(locked_until) WHERE ((status)::text = 'running'::text)",
         );
 
-        await migrating.undoLastMigration();
-        expect(
-          await db.query(
-            `SELECT to_regclass('public.nest_jobs_finished_idx') AS i`,
-          ),
-        ).toEqual([{ i: null }]);
-        await migrating.undoLastMigration();
-        await migrating.undoLastMigration();
-        expect(
-          await db.query(`SELECT to_regclass('public.nest_jobs') AS t`),
-        ).toEqual([{ t: null }]);
+        // Undo them newest first, checking what each one takes away.
+        const column = (names: string) =>
+          `SELECT count(*) = 0 AS gone FROM information_schema.columns
+           WHERE table_name = 'nest_jobs' AND column_name IN (${names})`;
+        const removed: Record<string, string> = {
+          NestJobsAddFlowControl: `SELECT (${column(`'ordering_key', 'order_seq'`)})
+            AND to_regclass('public.nest_jobs_order_seq') IS NULL
+            AND to_regclass('public.nest_jobs_ordered_idx') IS NULL AS gone`,
+          NestJobsAddQueuesAndFailedIndex: `SELECT to_regclass('public.nest_jobs_queues') IS NULL
+            AND to_regclass('public.nest_jobs_failed_idx') IS NULL AS gone`,
+          NestJobsAddCancelled: `SELECT to_regclass('public.nest_jobs_cancelled_idx') IS NULL AS gone`,
+          NestJobsAddProgressAndHistory: column(`'progress', 'attempt_errors'`),
+          NestJobsAddUniqueAndPriority: `SELECT (${column(`'unique_key', 'unique_states', 'priority'`)})
+            AND to_regclass('public.nest_jobs_pending_idx') IS NOT NULL AS gone`,
+          NestJobsAddReleases: column(`'releases'`),
+          NestJobsAddFinishedIndex: `SELECT to_regclass('public.nest_jobs_finished_idx') IS NULL AS gone`,
+          NestJobsCreateTable: `SELECT to_regclass('public.nest_jobs') IS NULL AS gone`,
+        };
+        for (const Migration of [...NEST_JOBS_MIGRATIONS].reverse()) {
+          await migrating.undoLastMigration();
+          const name = new Migration().name!.replace(/\d+$/, '');
+          const check = removed[name];
+          if (check)
+            expect([name, (await db.query(check))[0].gone]).toEqual([
+              name,
+              true,
+            ]);
+        }
       } finally {
         await migrating.destroy();
       }
@@ -342,7 +390,7 @@ describe('JobsModule start-up checks', () => {
       ]);
       expect(error).toBeInstanceOf(JobDefinitionError);
       expect(error.message).toBe(
-        'Invalid @Job handler BadOptionsHandler#handle: option "maxRetries" expected an integer between 0 and 1000000, got -2',
+        'Invalid @Job handler BadOptionsHandler#handle: option "maxRetries" expected an integer between 0 and 1000000, or Infinity (retry for ever), got -2',
       );
     });
 

@@ -264,6 +264,25 @@ describe('the packed package, installed as a user would', () => {
     );
   });
 
+  it('loads nest-jobs/testing where its optional peer @nestjs/testing is not installed (only its types name it)', async () => {
+    expect(optionalPeers).toContain('@nestjs/testing');
+    expect(existsSync(join(bare, 'node_modules', '@nestjs/testing'))).toBe(
+      false,
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '--eval',
+        "const m = await import('nest-jobs/testing'); console.log(JSON.stringify(Object.keys(m).sort()));",
+      ],
+      { cwd: bare, timeoutMs: 30_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual(
+      expect.arrayContaining(['JobsTesting', 'withManualWorker', 'TestClock']),
+    );
+  });
+
   describe('in a new Nest application', () => {
     let db: TestDatabase;
 

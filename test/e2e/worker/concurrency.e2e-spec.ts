@@ -239,18 +239,22 @@ describe('worker: concurrency', () => {
       const claimsWaiting = await waitFor(
         'claims waiting on the table lock',
         async () => {
-          const [row] = await db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
+          const backends = await db.query<Record<string, unknown>>(
+            `SELECT pid, backend_start, query_start, state, wait_event
+             FROM pg_stat_activity
              WHERE datname = current_database() AND application_name = $1
                AND query LIKE '/* nest-jobs:claim */%' AND wait_event_type = 'Lock'`,
             [`${app.applicationName} (worker)`],
           );
-          return row!.n >= 2 ? row!.n : undefined;
+          return backends.length >= 2 ? backends : undefined;
         },
       );
       // Two full batches fit in six free slots; a third claim would leave no connection
-      // for outcome writes (connections - 1 claims at most).
-      expect(claimsWaiting).toBe(2);
+      // for outcome writes (connections - 1 claims at most). (The backends are part of
+      // the expectation so that a failure shows them.)
+      expect({ claims: claimsWaiting.length, claimsWaiting }).toMatchObject({
+        claims: 2,
+      });
     } finally {
       await runner.commitTransaction();
       await runner.release();

@@ -7,6 +7,7 @@ import {
   JobTimeoutError,
   type JobContext,
 } from 'nest-jobs';
+import { JobsTesting } from 'nest-jobs/testing';
 import { aborted } from '../../support/gate.js';
 import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
@@ -320,99 +321,96 @@ describe('worker: failures and retries', () => {
   });
 
   describe('backoff timing', () => {
-    it('waits base * 2^(n-1) (with jitter, capped) between attempts, by database timestamps', async () => {
+    /**
+     * A manual worker and the test clock (nest-jobs/testing): each retry's run_at is read
+     * against the pinned time, so the delays are exact, and a retry is shown to be due at
+     * its run_at and not a millisecond before, without waiting for any of it.
+     */
+    it('waits base * 2^(n-1) (capped; with jitter within [50%, 100%]) between attempts, on the clock', async () => {
       const runs = new Runs();
-      const app = await start(runs);
-      // Every status change of a row, stamped with the updating transaction's now(): the
-      // delay the worker chose after a failure is exactly run_at - at of that transition.
-      await db.query(`
-        CREATE TABLE job_history (
-          seq bigserial PRIMARY KEY, id uuid, status text, attempts int,
-          run_at timestamptz, started_at timestamptz, at timestamptz)`);
-      await db.query(`
-        CREATE FUNCTION record_job_history() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          INSERT INTO job_history (id, status, attempts, run_at, started_at, at)
-          VALUES (NEW.id, NEW.status, NEW.attempts, NEW.run_at, NEW.started_at, now());
-          RETURN NEW;
-        END $$`);
-      await db.query(`
-        CREATE TRIGGER job_history AFTER UPDATE ON nest_jobs FOR EACH ROW
-        WHEN (OLD.status IS DISTINCT FROM NEW.status)
-        EXECUTE FUNCTION record_job_history()`);
-      try {
-        const jobs = app.get(JobsService);
-        const exponential = await jobs.enqueue(
-          FailingHandlers,
-          'flaky',
-          { failures: 3 },
-          { retry: { baseMs: 200, capMs: 10_000 } },
+      const app = await suite.app({
+        providers: [FailingHandlers, { provide: Runs, useValue: runs }],
+        jobs: { worker: { mode: 'manual' } },
+      });
+      const testing = JobsTesting.from(app.module);
+      testing.clock.set(new Date('2031-05-01T08:00:00.000Z'));
+      const jobs = app.get(JobsService);
+      const exact = { jitter: 'none' } as const;
+      const exponential = await jobs.enqueue(
+        FailingHandlers,
+        'flaky',
+        { failures: 3 },
+        {
+          queue: 'exponential',
+          retry: { baseMs: 200_000, capMs: 10_000_000, ...exact },
+        },
+      );
+      const capped = await jobs.enqueue(
+        FailingHandlers,
+        'flaky',
+        { failures: 3 },
+        {
+          queue: 'capped',
+          retry: { baseMs: 200_000, capMs: 250_000, ...exact },
+        },
+      );
+      const fixed = await jobs.enqueue(
+        FailingHandlers,
+        'flaky',
+        { failures: 3 },
+        { queue: 'fixed', retry: { type: 'fixed', baseMs: 150_000, ...exact } },
+      );
+      const jittered = await jobs.enqueue(
+        FailingHandlers,
+        'flaky',
+        { failures: 3 },
+        { queue: 'jittered', retry: { baseMs: 200_000, capMs: 10_000_000 } },
+      );
+      const nominal: Record<string, number[]> = {
+        [exponential]: [200_000, 400_000, 800_000],
+        [capped]: [200_000, 250_000, 250_000],
+        [fixed]: [150_000, 150_000, 150_000],
+        [jittered]: [200_000, 400_000, 800_000],
+      };
+      // One queue per job, so that a drain runs only the job asked for. Every job runs its
+      // first attempt now; then, earliest run_at first, each retry when the clock gets there.
+      const queues = ['exponential', 'capped', 'fixed', 'jittered'];
+      const queueOf = new Map(
+        Object.keys(nominal).map((id, i) => [id, queues[i]!]),
+      );
+      expect((await testing.drain({ queues })).counts.retried).toBe(4);
+      for (;;) {
+        const [row] = await db.query<JobRow>(
+          `SELECT * FROM nest_jobs WHERE queue = ANY($1) AND status = 'pending' ORDER BY run_at LIMIT 1`,
+          [queues],
         );
-        const capped = await jobs.enqueue(
-          FailingHandlers,
-          'flaky',
-          { failures: 3 },
-          { retry: { baseMs: 200, capMs: 250 } },
-        );
-        const fixed = await jobs.enqueue(
-          FailingHandlers,
-          'flaky',
-          { failures: 3 },
-          { retry: { type: 'fixed', baseMs: 150 } },
-        );
-        for (const id of [exponential, capped, fixed])
-          expect((await settled(id)).status).toBe('completed');
-
-        const expected: Record<string, number[]> = {
-          [exponential]: [200, 400, 800],
-          [capped]: [200, 250, 250],
-          [fixed]: [150, 150, 150],
-        };
-        for (const [id, nominal] of Object.entries(expected)) {
-          const history = await db.query<{
-            status: string;
-            attempts: number;
-            run_at: Date;
-            started_at: Date;
-            at: Date;
-          }>(`SELECT * FROM job_history WHERE id = $1 ORDER BY seq`, [id]);
-          // running 1, pending, running 2, pending, running 3, pending, running 4, completed
-          expect(history.map((h) => `${h.status}#${h.attempts}`)).toEqual([
-            'running#1',
-            'pending#1',
-            'running#2',
-            'pending#2',
-            'running#3',
-            'pending#3',
-            'running#4',
-            'completed#4',
-          ]);
-          for (let n = 1; n <= 3; n += 1) {
-            const failure = history.find(
-              (h) => h.status === 'pending' && h.attempts === n,
-            )!;
-            const started = history.find(
-              (h) => h.status === 'running' && h.attempts === n,
-            )!;
-            const next = history.find(
-              (h) => h.status === 'running' && h.attempts === n + 1,
-            )!;
-            const delay = failure.run_at.getTime() - failure.at.getTime();
-            expect(delay).toBeGreaterThanOrEqual(nominal[n - 1]! * 0.5);
-            expect(delay).toBeLessThanOrEqual(nominal[n - 1]!);
-            // The retry never starts before its run_at, so attempts are at least that far apart.
-            expect(next.started_at.getTime()).toBeGreaterThanOrEqual(
-              failure.run_at.getTime(),
-            );
-            expect(
-              next.started_at.getTime() - started.started_at.getTime(),
-            ).toBeGreaterThanOrEqual(delay);
-          }
+        if (!row) break;
+        const n = row.attempts;
+        // The failure is stamped with the clock's time of the drain that ran it.
+        const failedAt = new Date(row.attempt_errors!.at(-1)!.at).getTime();
+        const delay = row.run_at.getTime() - failedAt;
+        const expected = nominal[row.id]![n - 1]!;
+        if (row.id === jittered) {
+          expect(delay).toBeGreaterThanOrEqual(expected * 0.5);
+          expect(delay).toBeLessThanOrEqual(expected);
+        } else {
+          expect(delay).toBe(expected);
         }
-        expect(runs.of(exponential)).toEqual([1, 2, 3, 4]);
-      } finally {
-        await db.query(`DROP TRIGGER job_history ON nest_jobs`);
+        // Not due a millisecond before its run_at; due at it.
+        const only = { queues: [queueOf.get(row.id)!] };
+        // (Two jobs may be due at the same instant: the second is already due.)
+        if (row.run_at > testing.clock.now()) {
+          testing.clock.set(row.run_at.getTime() - 1);
+          expect((await testing.drain(only)).attempts).toEqual([]);
+          testing.clock.advance(1);
+        }
+        const ran = (await testing.drain(only)).attempts;
+        expect(ran.map((a) => [a.id, a.attempt, a.outcome])).toEqual([
+          [row.id, n + 1, n < 3 ? 'retried' : 'completed'],
+        ]);
       }
+      for (const id of Object.keys(nominal))
+        expect(runs.of(id)).toEqual([1, 2, 3, 4]);
       await app.close();
     });
   });

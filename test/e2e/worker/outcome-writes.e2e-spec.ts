@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Job, JobsService } from 'nest-jobs';
+import { EventLog } from '../../support/event-log.js';
 import { useJobsSuite } from '../../support/jobs-suite.js';
 import { waitForStatus } from '../../support/jobs-table.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -12,6 +13,16 @@ class OutcomeHandlers {
   @Job({ name: 'outcome.poison', queue: Q, maxRetries: 0 })
   poison() {
     throw new Error('poison');
+  }
+
+  @Job({
+    name: 'outcome.flaky',
+    queue: Q,
+    maxRetries: 3,
+    retry: { type: 'fixed', baseMs: 10, jitter: 'none' },
+  })
+  flaky() {
+    throw new Error('flaky');
   }
 
   @Job({ name: 'outcome.ok', queue: Q })
@@ -31,7 +42,7 @@ describe('worker: outcome writes PostgreSQL refuses', () => {
 
   const start = async () => {
     const app = await suite.app({
-      providers: [OutcomeHandlers],
+      providers: [OutcomeHandlers, EventLog],
       jobs: { worker: { pollIntervalMs: 20, concurrency: 10 } },
     });
     await db.query(`CREATE TABLE IF NOT EXISTS refuse (mode text)`);
@@ -40,6 +51,10 @@ describe('worker: outcome writes PostgreSQL refuses', () => {
       BEGIN
         IF NEW.last_error LIKE '%poison%' THEN
           RAISE EXCEPTION 'refused for its data' USING ERRCODE = '22023';
+        END IF;
+        IF NEW.status = 'pending' AND OLD.status = 'running'
+           AND EXISTS (SELECT 1 FROM refuse WHERE mode = 'no-retries') THEN
+          RAISE EXCEPTION 'no retries here' USING ERRCODE = '22023';
         END IF;
         IF NEW.status <> 'running' AND EXISTS (SELECT 1 FROM refuse WHERE mode = 'transient') THEN
           RAISE EXCEPTION 'refused for now' USING ERRCODE = '40001';
@@ -72,6 +87,36 @@ describe('worker: outcome writes PostgreSQL refuses', () => {
     // Later outcomes are not queued behind it.
     const later = await app.get(JobsService).enqueue(OutcomeHandlers, 'ok', {});
     await waitForStatus(db, later, 'completed');
+    await app.close();
+  });
+
+  it('fails for good a retry PostgreSQL refuses to record, and says so in job.failed after job.retried', async () => {
+    const app = await start();
+    await db.query(`INSERT INTO refuse VALUES ('no-retries')`);
+    const id = await app.get(JobsService).enqueue(OutcomeHandlers, 'flaky', {});
+    const row = await waitForStatus(db, id, 'failed');
+    expect(row.attempts).toBe(1);
+    expect(row.last_error).toBe(
+      'The error of this attempt could not be recorded: PostgreSQL refused its text',
+    );
+    const log = app.get(EventLog);
+    await waitFor('job.failed of the job', () =>
+      log.of('job.failed').some((event) => event.job.id === id),
+    );
+    const ofJob = log.entries.filter(
+      (entry) =>
+        (entry.event === 'job.retried' || entry.event === 'job.failed') &&
+        (entry.payload as { job: { id: string } }).job.id === id,
+    );
+    expect(ofJob.map((entry) => entry.event)).toEqual([
+      'job.retried',
+      'job.failed',
+    ]);
+    const failed = log.of('job.failed').find((event) => event.job.id === id)!;
+    expect(failed.reason).toBe('outcome-refused');
+    expect((failed.error as Error).message).toBe('flaky');
+    expect(failed.errorText).toBe(row.last_error);
+    await db.query(`DELETE FROM refuse`);
     await app.close();
   });
 

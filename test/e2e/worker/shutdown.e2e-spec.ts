@@ -24,6 +24,12 @@ class Journal {
   readonly followUps: string[] = [];
   /** Opened by the test; `drain` handlers wait for it. */
   readonly release = new Gate();
+
+  /** Records a run of `ctx`'s job; returns which run of that job it is (1 for the first). */
+  run(ctx: JobContext): number {
+    this.started.push(ctx);
+    return this.started.filter((started) => started.id === ctx.id).length;
+  }
 }
 
 @Injectable()
@@ -42,11 +48,10 @@ class ShutdownHandlers {
     this.journal.finished.push(ctx.id);
   }
 
-  /** Attempt 1 never finishes: it waits for its signal and then throws its reason. */
+  /** The first run never finishes: it waits for its signal and then throws its reason. */
   @Job({ name: 'shutdown.stuck', queue: 'shutdown' })
   async stuck(_payload: object, ctx: JobContext) {
-    this.journal.started.push(ctx);
-    if (ctx.attempt > 1) {
+    if (this.journal.run(ctx) > 1) {
       this.journal.finished.push(ctx.id);
       return;
     }
@@ -55,14 +60,14 @@ class ShutdownHandlers {
     throw reason;
   }
 
-  /** Never settles and ignores its signal, whichever the attempt. */
+  /** The first run never settles and ignores its signal. */
   @Job({ name: 'shutdown.deaf', queue: 'shutdown' })
   deaf(_payload: object, ctx: JobContext) {
-    this.journal.started.push(ctx);
+    const run = this.journal.run(ctx);
     void aborted(ctx.signal).then((reason) =>
       this.journal.abortReasons.set(ctx.id, reason),
     );
-    if (ctx.attempt > 1) {
+    if (run > 1) {
       this.journal.finished.push(ctx.id);
       return;
     }
@@ -154,9 +159,11 @@ describe('worker: shutdown', () => {
     expect(journal.finished).toEqual([]);
     for (const id of [stuck, deaf]) {
       const row = (await jobRow(db, id))!;
+      // The interrupted attempt does not count: the next run is attempt 1 again.
       expect(row).toMatchObject({
         status: 'pending',
-        attempts: 1,
+        attempts: 0,
+        releases: 1,
         locked_until: null,
         finished_at: null,
       });
@@ -174,7 +181,11 @@ describe('worker: shutdown', () => {
       return rows.length === 2 ? true : undefined;
     });
     expect(new Set(journal.finished)).toEqual(new Set([stuck, deaf]));
-    expect((await jobRow(db, stuck))!.attempts).toBe(2);
+    expect(journal.started.map((ctx) => ctx.attempt)).toEqual([1, 1, 1, 1]);
+    expect((await jobRow(db, stuck))!).toMatchObject({
+      attempts: 1,
+      releases: 1,
+    });
     await next.close();
   });
 

@@ -124,7 +124,7 @@ describe('serializePayload', () => {
   });
 
   describe('user code inside the payload', () => {
-    it('calls toJSON once more for the check and refuses what it returns that JSON cannot hold', () => {
+    it('calls toJSON once and refuses what it returns that JSON cannot hold', () => {
       const cases: Array<[unknown, string]> = [
         [
           { at: { toJSON: () => undefined } },
@@ -162,7 +162,65 @@ describe('serializePayload', () => {
       expect(serialize({ price: money, list: [money] })).toBe(
         '{"price":{"cents":5},"list":[{"cents":5}]}',
       );
-      expect(keys).toEqual(['price', '0', 'price', '0']);
+      expect(keys).toEqual(['price', '0']);
+    });
+
+    it('reads every getter, toJSON and Proxy trap once: what was checked is what is stored', () => {
+      // Each answers with something fine the first time and something JSON or PostgreSQL
+      // cannot hold the second: read twice, the second answer would be stored unchecked.
+      const fickle = <T>(first: T, then: unknown) => {
+        let calls = 0;
+        return () => (calls++ === 0 ? first : then);
+      };
+      const viaToJSON = { n: { toJSON: fickle(1, NaN) } };
+      const viaGetter = {};
+      Object.defineProperty(viaGetter, 's', {
+        get: fickle('ok', 'bad\u0000'),
+        enumerable: true,
+      });
+      let reads = 0;
+      const viaProxy = new Proxy(
+        { x: 1 },
+        {
+          get: (target, key, receiver) => {
+            if (key === 'x') reads += 1;
+            return Reflect.get(target, key, receiver);
+          },
+        },
+      );
+      expect(serialize(viaToJSON)).toBe('{"n":1}');
+      expect(serialize(viaGetter)).toBe('{"s":"ok"}');
+      expect(serialize(viaProxy)).toBe('{"x":1}');
+      expect(reads).toBe(1);
+    });
+
+    it('writes boxed primitives as their value, as JSON does, and refuses a boxed NaN', () => {
+      expect(
+        serialize({
+          n: new Number(2),
+          s: new String('x'),
+          b: new Boolean(false),
+        }),
+      ).toBe('{"n":2,"s":"x","b":false}');
+      expect(() => serialize({ n: new Number(NaN) })).toThrow(
+        'payload.n is NaN, which JSON cannot represent',
+      );
+      expect(() => serialize({ s: new String('a\u0000') })).toThrow(
+        'payload.s contains U+0000 at index 1',
+      );
+      expect(() => serialize({ b: Object(1n) })).toThrow(
+        'payload.b is a BigInt',
+      );
+      expect(() => serialize({ y: Object(Symbol('s')) })).toThrow(
+        'payload.y is a boxed symbol',
+      );
+      const hostile = new Number(1);
+      hostile.valueOf = () => {
+        throw new Error('valueOf broke');
+      };
+      expect(() => serialize({ h: hostile })).toThrow(
+        'payload.h could not be read: valueOf broke',
+      );
     });
 
     it('refuses a getter or a Proxy that throws, naming the path, never a raw error', () => {

@@ -6,12 +6,13 @@ import {
 import { UnknownJobStatusError } from '../../../packages/nest-jobs/src/errors/unknown-job-status.error.js';
 
 describe('JobStatus', () => {
-  it('has the four lowercase states', () => {
+  it('has the five lowercase states', () => {
     expect(Object.values(JobStatus)).toEqual([
       'pending',
       'running',
       'completed',
       'failed',
+      'cancelled',
     ]);
   });
 

@@ -47,14 +47,34 @@ describe('@Job options', () => {
 
   const bad: Array<[string, unknown, string]> = [
     [
+      'a unique key that is not a string',
+      { unique: { key: 42 } },
+      'option "unique.key" expected a non-empty string of at most 255 characters, got 42',
+    ],
+    [
+      'unique states without pending',
+      { unique: { states: ['running'] } },
+      'option "unique.states" expected states that include "pending"',
+    ],
+    [
+      'a priority out of range',
+      { priority: 40_000 },
+      'option "priority" expected an integer between -32768 and 32767, got 40000',
+    ],
+    [
+      'minus infinite retries',
+      { maxRetries: -Infinity },
+      'option "maxRetries" expected an integer between 0 and 1000000, or Infinity (retry for ever), got -Infinity',
+    ],
+    [
       'negative retries',
       { maxRetries: -1 },
-      'option "maxRetries" expected an integer between 0 and 1000000, got -1',
+      'option "maxRetries" expected an integer between 0 and 1000000, or Infinity (retry for ever), got -1',
     ],
     [
       'NaN retries',
       { maxRetries: NaN },
-      'option "maxRetries" expected an integer between 0 and 1000000, got NaN',
+      'option "maxRetries" expected an integer between 0 and 1000000, or Infinity (retry for ever), got NaN',
     ],
     [
       'empty queue',
@@ -82,7 +102,54 @@ describe('@Job options', () => {
       { validate: 'yes' },
       'option "validate" expected a function, got "yes"',
     ],
+    [
+      'transactional not a boolean',
+      { transactional: 'yes' },
+      'option "transactional" expected true or false, got "yes"',
+    ],
+    [
+      'a transaction bound of zero',
+      { transactionTimeoutMs: 0 },
+      'option "transactionTimeoutMs" expected an integer between 1 and',
+    ],
+    [
+      'checkpointKeepsRetries not a boolean',
+      { checkpointKeepsRetries: 1 },
+      'option "checkpointKeepsRetries" expected true or false, got 1',
+    ],
   ];
+  it('defaults: not transactional, the worker transaction bound, checkpoints count', () => {
+    expect(definitionOf({})).toMatchObject({
+      transactional: false,
+      transactionTimeoutMs: undefined,
+      checkpointKeepsRetries: false,
+    });
+    expect(
+      definitionOf({
+        transactional: true,
+        transactionTimeoutMs: 500,
+        checkpointKeepsRetries: true,
+      }),
+    ).toMatchObject({
+      transactional: true,
+      transactionTimeoutMs: 500,
+      checkpointKeepsRetries: true,
+    });
+  });
+  it('accepts maxRetries: Infinity, a priority and unique options', () => {
+    expect(
+      definitionOf({
+        maxRetries: Infinity,
+        priority: -3,
+        unique: { by: ['id'], periodMs: 1000 },
+      }),
+    ).toMatchObject({
+      maxRetries: Infinity,
+      priority: -3,
+      unique: { key: null, by: ['id'], periodMs: 1000, states: 3 },
+    });
+  });
+
   it.each(bad)('rejects %s, naming Class#method', (_kind, options, message) => {
     expect(() => definitionOf(options as JobOptions)).toThrow(
       JobDefinitionError,

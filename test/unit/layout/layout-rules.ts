@@ -208,13 +208,20 @@ export interface PackageJson {
     Record<string, { readonly optional?: boolean }>
   >;
   readonly devDependencies?: Readonly<Record<string, string>>;
+  readonly dependencies?: Readonly<Record<string, string>>;
 }
 
-/** Peer dependencies without `optional: true` in peerDependenciesMeta. */
+/**
+ * What is always installed beside the package: peer dependencies without `optional: true`
+ * in peerDependenciesMeta, and its own runtime dependencies (croner).
+ */
 export function requiredPeersOf(pkg: PackageJson): string[] {
-  return Object.keys(pkg.peerDependencies ?? {}).filter(
-    (name) => pkg.peerDependenciesMeta?.[name]?.optional !== true,
-  );
+  return [
+    ...Object.keys(pkg.peerDependencies ?? {}).filter(
+      (name) => pkg.peerDependenciesMeta?.[name]?.optional !== true,
+    ),
+    ...Object.keys(pkg.dependencies ?? {}),
+  ];
 }
 
 /** Peer dependencies declared `optional: true` in peerDependenciesMeta. */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClaimScheduler } from '../../../packages/nest-jobs/src/worker/claim-scheduler.js';
+import {
+  CLAIM_TIMING,
+  ClaimSizer,
+} from '../../../packages/nest-jobs/src/worker/claim-size.js';
 import type { ClaimedJobRow } from '../../../packages/nest-jobs/src/sql/job-rows.js';
 
 interface PendingClaim {
@@ -16,18 +20,28 @@ interface PendingClaim {
  * decisions are exact and nothing sleeps. The database side is covered by
  * test/e2e/notifications/wakeup.e2e-spec.ts.
  */
-function scheduler(concurrency: number, batchSize = concurrency) {
+function scheduler(
+  concurrency: number,
+  batchSize = concurrency,
+  more: { claimAhead?: number; maxInFlight?: number } = {},
+) {
   let running = 0;
+  /** The scheduler's clock, in milliseconds (moved by the test). */
+  const clock = { now: 0 };
   /** Slots taken by handlers of other queues (set by the test). */
   const elsewhere = { running: 0 };
+  /** Queues paused (set by the test). */
+  const paused = new Set<string>();
   const claims: PendingClaim[] = [];
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
   const claimScheduler = new ClaimScheduler(
     ['q'],
-    { batchSize, maxInFlight: 2 },
+    { batchSize, maxInFlight: more.maxInFlight ?? 2, ...more },
     {
+      now: () => clock.now,
       freeSlots: () => concurrency - running - elsewhere.running,
       freeSlotsIn: () => Infinity,
+      isPaused: (queue) => paused.has(queue),
       claim: (queue, limit) =>
         new Promise<readonly ClaimedJobRow[]>((resolve, reject) => {
           claims.push({
@@ -52,7 +66,14 @@ function scheduler(concurrency: number, batchSize = concurrency) {
       onClaimFailed: () => undefined,
     },
   );
-  return { claimScheduler, claims, elsewhere };
+  return {
+    claimScheduler,
+    claims,
+    elsewhere,
+    paused,
+    clock,
+    running: () => running,
+  };
 }
 
 /** Whether `promise` has settled, and with what (after pending callbacks ran). */
@@ -148,5 +169,172 @@ describe('ClaimScheduler: taking the enqueues of its own process', () => {
     expect(claimScheduler.claimNew('q', 1)).toBeNull(); // backlog ahead
     await claims[1]!.answer(0);
     expect(claimScheduler.claimNew('q', 2)).toBeNull(); // one free slot
+  });
+});
+
+describe('ClaimScheduler: paused queues', () => {
+  it('claims nothing from a paused queue, whatever wakes it, and claims again once woken after the resume', async () => {
+    const { claimScheduler, claims, paused } = scheduler(10);
+    paused.add('q');
+    expect(claimScheduler.claimNew('q', 1)).toBeNull();
+    claimScheduler.wake();
+    claimScheduler.slotsFreed();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(claims).toHaveLength(0);
+    paused.delete('q');
+    claimScheduler.wake(['q']);
+    expect(claims).toHaveLength(1);
+  });
+
+  it('a backlogged queue paused while its claim is out sends no further claim', async () => {
+    const { claimScheduler, claims, paused } = scheduler(20, 5);
+    claimScheduler.wake();
+    expect(claims).toHaveLength(1);
+    paused.add('q');
+    await claims[0]!.answer(5);
+    expect(claims).toHaveLength(1);
+  });
+});
+
+describe('ClaimSizer: claims stay short whatever batchSize says', () => {
+  it('claims batchSize until a claim was timed, and keeps it while claims are fast', () => {
+    const sizer = new ClaimSizer(1000);
+    expect(sizer.size).toBe(1000);
+    sizer.record(1000, 9); // offline: 9 ms for 1,000 rows
+    expect(sizer.size).toBe(1000);
+  });
+
+  it('cuts the size to what takes about targetMs when rows cost more, never below minRows', () => {
+    const sizer = new ClaimSizer(1000);
+    sizer.record(800, 200); // 0.25 ms a row, as measured online near capacity
+    expect(sizer.size).toBe(CLAIM_TIMING.targetMs / 0.25);
+    for (let i = 0; i < 20; i += 1) sizer.record(100, 500);
+    expect(sizer.size).toBe(CLAIM_TIMING.minRows);
+    // Faster again: the size grows back.
+    for (let i = 0; i < 20; i += 1) sizer.record(100, 1);
+    expect(sizer.size).toBe(1000);
+  });
+
+  it('learns nothing from claims too small to time rows, nor from a clock that went back', () => {
+    const sizer = new ClaimSizer(1000);
+    sizer.record(CLAIM_TIMING.sampleMinRows - 1, 500);
+    sizer.record(500, -1);
+    sizer.record(500, Number.NaN);
+    expect(sizer.size).toBe(1000);
+  });
+
+  it('never asks for more than batchSize, nor cuts a small batchSize', () => {
+    const sizer = new ClaimSizer(10);
+    sizer.record(100, 10_000);
+    expect(sizer.size).toBe(10);
+  });
+});
+
+describe('ClaimScheduler: short claims under load, overlapping when large or slow', () => {
+  it('a slow full claim cuts the next ones, which overlap on the backlog', async () => {
+    const { claimScheduler, claims, clock } = scheduler(2000, 1000);
+    claimScheduler.wake();
+    expect(claims.map((c) => c.limit)).toEqual([1000]);
+    clock.now += 250; // 0.25 ms a row: the size becomes 100
+    await claims[0]!.answer(1000);
+    expect(claimScheduler.claimSize).toBe(100);
+    // A backlog (it came back full): two claims of 100 at once, not one of 1,000.
+    expect(claims.map((c) => c.limit)).toEqual([1000, 100, 100]);
+  });
+
+  it('a queue woken while its claim is out gets a second claim once that claim is slow', async () => {
+    const { claimScheduler, claims, clock } = scheduler(20, 5);
+    claimScheduler.wake();
+    expect(claims).toHaveLength(1);
+    clock.now += CLAIM_TIMING.slowMs - 1;
+    claimScheduler.wake(['q']);
+    expect(claims).toHaveLength(1); // not slow yet: it will see the new jobs when it returns
+    clock.now += 1;
+    claimScheduler.wake(['q']);
+    expect(claims.map((c) => c.limit)).toEqual([5, 5]);
+    // Never more than maxInFlight, however slow.
+    clock.now += CLAIM_TIMING.slowMs;
+    claimScheduler.wake(['q']);
+    expect(claims).toHaveLength(2);
+    // The last wake-up is claimed once a claim returns (the one left out is slow too).
+    await claims[0]!.answer(0);
+    expect(claims).toHaveLength(3);
+    await claims[1]!.answer(0);
+    await claims[2]!.answer(0);
+    expect(claims).toHaveLength(3);
+  });
+
+  it('a slow claim gets no second claim without a wake-up, nor beyond the free slots', async () => {
+    const idle = scheduler(20, 5);
+    idle.claimScheduler.wake();
+    idle.clock.now += CLAIM_TIMING.slowMs * 2;
+    idle.claimScheduler.slotsFreed();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle.claims).toHaveLength(1);
+
+    const full = scheduler(5, 5);
+    full.claimScheduler.wake();
+    full.clock.now += CLAIM_TIMING.slowMs * 2;
+    full.claimScheduler.wake(['q']);
+    expect(full.claims).toHaveLength(1); // its 5 slots are promised to the claim out
+    await idle.claims[0]!.answer(0);
+    await full.claims[0]!.answer(0);
+  });
+});
+
+describe('ClaimScheduler: claiming ahead of free slots (claimAhead)', () => {
+  it('a queue with a backlog claims up to claimAhead jobs beyond its free slots, never more', async () => {
+    const { claimScheduler, claims, running } = scheduler(10, 10, {
+      claimAhead: 10,
+    });
+    claimScheduler.wake();
+    await claims[0]!.answer(10); // full: a backlog, every slot taken
+    expect(claims.map((c) => c.limit)).toEqual([10, 10]);
+    await claims[1]!.answer(10);
+    expect(running()).toBe(20);
+    expect(claims).toHaveLength(2); // slots and claimAhead both used up
+  });
+
+  it('claims nothing ahead for a queue without a backlog: a new job is left to a worker with a free slot', async () => {
+    const { claimScheduler, claims } = scheduler(1, 1, { claimAhead: 1 });
+    expect(claimScheduler.claimNew('q', 1)).not.toBeNull();
+    await claims[0]!.answer(1); // full: the backlog is checked with one claim ahead
+    expect(claims.map((c) => c.limit)).toEqual([1, 1]);
+    await claims[1]!.answer(0); // none: the backlog is over
+    expect(claimScheduler.claimNew('q', 1)).toBeNull();
+    claimScheduler.wake(['q']);
+    expect(claims).toHaveLength(2);
+  });
+
+  it('a backlog is claimed ahead in claims of up to claimAhead, not in batchSize pieces', async () => {
+    // Issue 25: 10 slots, batchSize 10; claims of 10 bounded the worker by round trips.
+    const { claimScheduler, claims, running } = scheduler(10, 10, {
+      claimAhead: 200,
+    });
+    claimScheduler.wake();
+    await claims[0]!.answer(10); // full: a backlog, every slot taken
+    expect(claims.map((c) => c.limit)).toEqual([10, 200]);
+    await claims[1]!.answer(200);
+    expect(running()).toBe(210);
+    expect(claims).toHaveLength(2); // slots and claimAhead used up
+  });
+
+  it('without a backlog a claim still asks for batchSize at most, whatever claimAhead allows', async () => {
+    const { claimScheduler, claims } = scheduler(20, 5, { claimAhead: 200 });
+    claimScheduler.wake();
+    expect(claims.map((c) => c.limit)).toEqual([5]);
+    await claims[0]!.answer(2);
+    claimScheduler.wake(['q']);
+    expect(claims.map((c) => c.limit)).toEqual([5, 5]);
+    await claims[1]!.answer(0);
+  });
+
+  it('a short claim ends the backlog, and with it the claims ahead', async () => {
+    const { claimScheduler, claims } = scheduler(10, 10, { claimAhead: 10 });
+    claimScheduler.wake();
+    await claims[0]!.answer(10);
+    await claims[1]!.answer(3);
+    claimScheduler.wake(['q']);
+    expect(claims).toHaveLength(2);
   });
 });

@@ -59,6 +59,18 @@ export class RecentEventsService
       ...attempt(job),
       detail: reason,
     }));
+    keep('job.snoozed', ({ job, delayMs }) => ({
+      ...attempt(job),
+      detail: `snoozed for ${delayMs} ms`,
+    }));
+    keep('job.progress', ({ job, value }) => ({
+      ...attempt(job),
+      detail: `progress ${JSON.stringify(value)}`,
+    }));
+    keep('job.checkpointed', ({ job, state, inTransaction }) => ({
+      ...attempt(job),
+      detail: `checkpoint ${JSON.stringify(state)}${inTransaction ? ' (in its transaction)' : ''}`,
+    }));
     keep('job.rescued', ({ jobs }) => ({ detail: `${jobs.length} job(s)` }));
   }
 

@@ -27,14 +27,17 @@ export class EmailsController {
     return this.mailer.sent();
   }
 
-  /** One newsletter job per user, inserted in a single statement with `enqueueMany`. */
+  /**
+   * One newsletter job per user, inserted in a single statement with `enqueueMany`; a user
+   * who already has this subject's job is a duplicate (the job is unique), counted apart.
+   */
   @Post('newsletter')
   @HttpCode(202)
   async newsletter(
     @Body(new ParseInputPipe(parseNewsletter)) input: { subject: string },
-  ): Promise<{ recipients: number; jobIds: string[] }> {
+  ): Promise<{ recipients: number; jobIds: string[]; duplicates: number }> {
     const users = await this.users.find({ order: { createdAt: 'ASC' } });
-    const jobIds = await this.jobs.enqueueMany(
+    const outcomes = await this.jobs.enqueueManyWithOutcome(
       NewsletterJob,
       'send',
       users.map((user) => ({
@@ -43,6 +46,10 @@ export class EmailsController {
         subject: input.subject,
       })),
     );
-    return { recipients: users.length, jobIds };
+    return {
+      recipients: users.length,
+      jobIds: outcomes.map((outcome) => outcome.id),
+      duplicates: outcomes.filter((outcome) => outcome.duplicate).length,
+    };
   }
 }

@@ -1,23 +1,28 @@
 import { uuidV7 } from './job-id.js';
-import { COLUMN_LIMITS, MS_PER_YEAR } from '../jobs.constants.js';
+import { COLUMN_LIMITS } from '../jobs.constants.js';
 import { InvalidJobsOptionError } from '../errors/invalid-options.error.js';
 import { InvalidPayloadError } from '../errors/invalid-payload.error.js';
 import { JobsError } from '../errors/jobs.error.js';
 import type { EnqueueOptions } from './enqueue-options.interface.js';
 import type { RetryPolicy } from '../retry/retry-policy.interface.js';
 import {
+  checkPriority,
   effectiveRetryPolicy,
   JOB_DEFAULTS,
-  JOB_LIMITS,
   type JobDefinition,
 } from '../handlers/job-definition.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
 import {
   formatPath,
+  binaryPayload,
   serializePayload,
   type PayloadList,
 } from './payload-serializer.js';
 import { checkRetryPolicy } from '../retry/retry-policy.js';
+import {
+  checkMaxRetries,
+  toStoredMaxRetries,
+} from '../retry/unlimited-retries.js';
 import type { NewJobRow } from '../sql/job-rows.js';
 import { currentTraceId } from '../tracing/trace-context.js';
 import {
@@ -29,6 +34,13 @@ import {
 import { describeError } from '../utils/describe-error.js';
 import { isThenable } from '../utils/value-checks.js';
 import { unsafeCharacter } from '../utils/postgres-text.js';
+import {
+  checkUniqueOptions,
+  uniqueKeyOf,
+  type UniqueSpec,
+} from '../unique/unique-key.js';
+import { optionError } from '../utils/option-checks.js';
+import { MAX_DELAY_MS, MIN_RUN_AT_MS } from '../utils/schedule-limits.js';
 
 const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
   manager: true,
@@ -38,16 +50,18 @@ const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
   maxRetries: true,
   retry: true,
   traceId: true,
+  unique: true,
+  priority: true,
+  orderingKey: true,
+  concurrencyKey: true,
+  reserve: true,
 });
 
-/** Longest `delay` accepted. */
-const MAX_DELAY_MS = 100 * MS_PER_YEAR;
-
 /**
- * The earliest `runAt` PostgreSQL's timestamptz can hold (4714-11-24 BC, its first day).
- * The latest Date (year 275760) is below its upper end (294276 AD): no upper check needed.
+ * The run_at of a reserved job: later than any real schedule, so the job holds its place as
+ * the first of its key without ever coming due, until runNow makes it due.
  */
-const MIN_RUN_AT_MS = Date.UTC(-4713, 10, 24);
+export const RESERVED_RUN_AT = new Date(Date.UTC(9999, 11, 31));
 
 /** A validated row plus what the service needs after the insert. */
 export interface PreparedJob {
@@ -74,6 +88,20 @@ export interface JobTemplate {
   readonly traceId: string | null;
   readonly retryPolicyJson: string | null;
   readonly dueNow: boolean;
+  /**
+   * Epoch milliseconds of the enqueue by the module's clock (JobsClock: a test's pinned time
+   * or Date.now()): what `dueNow` and a unique period's bucket are computed from.
+   */
+  readonly nowMs: number;
+  /** The job's uniqueness (enqueue option, else the handler's), or null. */
+  readonly unique: UniqueSpec | null;
+  /** Where errors of the options point (`jobs[3].`). */
+  readonly prefix: string;
+  readonly priority: number;
+  /** The job's key in its ordered or key-limited queue, or null (see queueKeyOf). */
+  readonly orderingKey: string | null;
+  /** Whether that key orders the job (an ordered queue). */
+  readonly keySequenced: boolean;
 }
 
 /**
@@ -90,9 +118,10 @@ export function prepareJob(
   prefix = '',
   list: PayloadList = undefined,
   index = -1,
+  nowMs = Date.now(),
 ): PreparedJob {
   return prepareRow(
-    prepareTemplate(name, definition, rawOptions, module, prefix),
+    prepareTemplate(name, definition, rawOptions, module, prefix, nowMs),
     payload,
     module,
     list,
@@ -110,9 +139,11 @@ export function prepareTemplate(
   rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
   module: ResolvedJobsOptions,
   prefix = '',
+  /** The enqueue's time by the module's clock (see JobTemplate.nowMs). */
+  nowMs = Date.now(),
 ): JobTemplate {
   try {
-    return readTemplate(name, definition, rawOptions, module, prefix);
+    return readTemplate(name, definition, rawOptions, module, prefix, nowMs);
   } catch (error) {
     if (error instanceof JobsError) throw error;
     throw new InvalidJobsOptionError(
@@ -129,6 +160,7 @@ function readTemplate(
   rawOptions: Omit<EnqueueOptions, 'manager'> | undefined,
   module: ResolvedJobsOptions,
   prefix: string,
+  nowMs: number,
 ): JobTemplate {
   const options = checkPlainObject(
     prefix.replace(/\.$/, ''),
@@ -143,37 +175,95 @@ function readTemplate(
       'applies to the whole call, not to one job: give it in the second argument of enqueueMany(jobs, { manager })',
     );
   }
-  const { runAt, delayMs } = checkSchedule(options, prefix);
+  const reserved = checkReserve(options, prefix);
+  const { runAt, delayMs } = reserved
+    ? { runAt: RESERVED_RUN_AT, delayMs: null }
+    : checkSchedule(options, prefix);
   const retry: RetryPolicy | undefined =
     options.retry === undefined
       ? undefined
       : checkRetryPolicy(`${prefix}retry`, options.retry);
   const policy = effectiveRetryPolicy(module.retry, definition, retry);
+  const queue =
+    options.queue !== undefined
+      ? checkName(`${prefix}queue`, options.queue)
+      : (definition?.queue ?? JOB_DEFAULTS.queue);
+  const unique =
+    options.unique === undefined
+      ? (definition?.unique ?? null)
+      : checkUniqueOptions(`${prefix}unique`, options.unique, optionError);
   const maxRetries =
     policy.type === 'none'
       ? 0
       : options.maxRetries !== undefined
-        ? checkInteger(
-            `${prefix}maxRetries`,
-            options.maxRetries,
-            0,
-            JOB_LIMITS.maxRetries,
-          )
+        ? checkMaxRetries(`${prefix}maxRetries`, options.maxRetries)
         : (definition?.maxRetries ?? JOB_DEFAULTS.maxRetries);
   return {
     name,
     definition,
-    queue:
-      options.queue !== undefined
-        ? checkName(`${prefix}queue`, options.queue)
-        : (definition?.queue ?? JOB_DEFAULTS.queue),
+    queue,
     maxRetries,
     runAt,
     delayMs,
     traceId: resolveTraceId(options.traceId, module, prefix),
     retryPolicyJson: retry === undefined ? null : JSON.stringify(retry),
-    dueNow: runAt === null ? !delayMs : runAt.getTime() <= Date.now(),
+    dueNow: runAt === null ? !delayMs : runAt.getTime() <= nowMs,
+    nowMs,
+    unique,
+    prefix,
+    priority:
+      options.priority !== undefined
+        ? checkPriority(`${prefix}priority`, options.priority)
+        : (definition?.priority ?? JOB_DEFAULTS.priority),
+    ...queueKeyOf(options, queue, unique !== null, module, prefix),
   };
+}
+
+/**
+ * The key of a job of `queue`: an ordered queue requires `orderingKey`, a keyed one (fair or
+ * limited per key) `concurrencyKey`, and any other queue refuses both (a worker of an unordered queue would
+ * run keyed jobs side by side); a keyed job cannot be unique.
+ */
+function queueKeyOf(
+  options: EnqueueOptions,
+  queue: string,
+  unique: boolean,
+  module: ResolvedJobsOptions,
+  prefix: string,
+): { orderingKey: string | null; keySequenced: boolean } {
+  const policies = module.queuePolicies;
+  const wanted: keyof EnqueueOptions | null = policies.ordered.has(queue)
+    ? 'orderingKey'
+    : policies.keyed.has(queue)
+      ? 'concurrencyKey'
+      : null;
+  for (const option of ['orderingKey', 'concurrencyKey'] as const) {
+    const given = options[option];
+    if (option === wanted) {
+      if (given === undefined)
+        throw new InvalidJobsOptionError(
+          `${prefix}${option}`,
+          undefined,
+          `expected a key: queue "${queue}" is ${option === 'orderingKey' ? 'ordered' : 'keyed'} (queuePolicies), so each of its jobs needs one`,
+        );
+    } else if (given !== undefined)
+      throw new InvalidJobsOptionError(
+        `${prefix}${option}`,
+        given,
+        option === 'orderingKey'
+          ? `applies to ordered queues only, and queue "${queue}" is not one (declare queuePolicies: { "${queue}": { ordered: true } })`
+          : `applies to keyed queues only, and queue "${queue}" is not one (declare queuePolicies: { "${queue}": { fair: true } }, or keyConcurrency or keyRateLimit)`,
+      );
+  }
+  if (wanted === null) return { orderingKey: null, keySequenced: false };
+  const key = checkName(`${prefix}${wanted}`, options[wanted]);
+  if (unique)
+    throw new InvalidJobsOptionError(
+      `${prefix}unique`,
+      options.unique ?? "the handler's unique option",
+      `cannot be combined with ${wanted}: a keyed job is not unique`,
+    );
+  return { orderingKey: key, keySequenced: wanted === 'orderingKey' };
 }
 
 /**
@@ -188,19 +278,23 @@ export function prepareRow(
   index = -1,
 ): PreparedJob {
   const { name, definition } = template;
-  // JSON first: validate() should only ever see what a handler could receive.
-  const payloadJson = serializePayload(
+  // JSON (or bytes) first: validate() should only ever see what a handler could receive.
+  const payloadBytes = binaryPayload(
     name,
     payload,
     module.maxPayloadBytes,
     list,
     index,
   );
+  const payloadJson =
+    payloadBytes === null
+      ? serializePayload(name, payload, module.maxPayloadBytes, list, index)
+      : 'null';
   let validation: Promise<void> | undefined;
   if (definition?.validate) {
     let result: unknown;
     try {
-      result = definition.validate(payload);
+      result = definition.validate(payloadBytes ?? payload);
     } catch (error) {
       throw rejectedPayload(name, list, index, error);
     }
@@ -213,11 +307,27 @@ export function prepareRow(
       queue: template.queue,
       jobType: name,
       payloadJson,
-      maxRetries: template.maxRetries,
+      maxRetries: toStoredMaxRetries(template.maxRetries),
       runAt: template.runAt,
       delayMs: template.delayMs,
       traceId: template.traceId,
       retryPolicyJson: template.retryPolicyJson,
+      priority: template.priority,
+      payloadBytes,
+      uniqueKey:
+        template.unique === null
+          ? null
+          : uniqueKeyOf(
+              template.unique,
+              name,
+              payload,
+              `${template.prefix}unique`,
+              optionError,
+              template.nowMs,
+            ),
+      uniqueStates: template.unique === null ? null : template.unique.states,
+      orderingKey: template.orderingKey,
+      keySequenced: template.keySequenced,
     },
     payload,
     dueNow: template.dueNow,
@@ -281,6 +391,30 @@ export async function settleValidations(
   for (const verdict of verdicts) {
     if (verdict.status === 'rejected') throw verdict.reason;
   }
+}
+
+/** Whether the job is reserved: `reserve: true`, only with an orderingKey and no schedule. */
+function checkReserve(options: EnqueueOptions, prefix: string): boolean {
+  if (options.reserve === undefined || options.reserve === false) return false;
+  if (options.reserve !== true)
+    throw new InvalidJobsOptionError(
+      `${prefix}reserve`,
+      options.reserve,
+      'expected true or false',
+    );
+  if (options.orderingKey === undefined)
+    throw new InvalidJobsOptionError(
+      `${prefix}reserve`,
+      true,
+      "reserves a place in a key's order: it needs an orderingKey (an ordered queue)",
+    );
+  if (options.runAt !== undefined || options.delay !== undefined)
+    throw new InvalidJobsOptionError(
+      `${prefix}reserve`,
+      true,
+      'cannot be combined with runAt or delay: a reserved job runs when it is committed (JobControl.runNow)',
+    );
+  return true;
 }
 
 function checkSchedule(

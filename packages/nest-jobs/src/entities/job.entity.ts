@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { JobAttemptError } from './job-attempt-error.interface.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 
 /**
@@ -24,13 +25,20 @@ export class JobEntity {
   @Column({ type: 'jsonb' })
   payload!: unknown;
 
-  /** `pending`, `running`, `completed` or `failed`. */
+  /** `pending`, `running`, `completed`, `failed` or `cancelled` (see JobStatus). */
   @Column({ type: 'varchar', length: 32 })
   status!: JobStatus;
 
-  /** Attempts started so far: each claim adds one (see the manual, "What counts as an attempt"). */
+  /** Attempts counted so far: each claim adds one, a release at shutdown takes it back (see the manual, "What counts as an attempt"). */
   @Column({ type: 'integer' })
   attempts!: number;
+
+  /**
+   * Attempts returned to pending uncounted (a shutdown, a snooze) or that started the job
+   * afresh (a reschedule); with `attempts`, the fence of the worker's writes.
+   */
+  @Column({ type: 'integer' })
+  releases!: number;
 
   /** Retries after the first attempt (3: at most 4 runs); column `max_retries`. */
   @Column({ name: 'max_retries', type: 'integer' })
@@ -63,6 +71,37 @@ export class JobEntity {
   /** The retry policy given at enqueue (null: the handler's); column `retry_policy`. */
   @Column({ name: 'retry_policy', type: 'jsonb', nullable: true })
   retryPolicy!: unknown;
+
+  /** Claimed before jobs of lower priority (higher first, then `runAt`); column `priority`. */
+  @Column({ name: 'priority', type: 'smallint', default: 0 })
+  priority!: number;
+
+  /** The unique key (the job name, then the key, fields' hash or period), or null; column `unique_key`. */
+  @Column({ name: 'unique_key', type: 'text', nullable: true })
+  uniqueKey!: string | null;
+
+  /** Bits of the states in which the key refuses a duplicate (1 pending, 2 running, 4 completed, 8 failed), or null; column `unique_states`. */
+  @Column({ name: 'unique_states', type: 'integer', nullable: true })
+  uniqueStates!: number | null;
+
+  /**
+   * The latest value a running attempt reported with `ctx.progress` (null: none yet);
+   * column `progress`.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  progress!: unknown;
+
+  /** The latest failed attempts, oldest first (at most 20); column `attempt_errors`. */
+  @Column({ name: 'attempt_errors', type: 'jsonb', nullable: true })
+  attemptErrors!: JobAttemptError[] | null;
+
+  /** The latest state stored with `ctx.checkpoint` (null: none); column `checkpoint`. */
+  @Column({ type: 'jsonb', nullable: true })
+  checkpoint!: unknown;
+
+  /** The payload of a job enqueued with binary data (`payload` is then null); column `payload_bytes`. */
+  @Column({ name: 'payload_bytes', type: 'bytea', nullable: true })
+  payloadBytes!: Buffer | null;
 
   /** When the job was enqueued; column `created_at`. */
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

@@ -11,6 +11,8 @@ export enum JobStatus {
   Running = 'running',
   Completed = 'completed',
   Failed = 'failed',
+  /** Stopped by an operator (or by its own handler) before it completed: final. */
+  Cancelled = 'cancelled',
 }
 
 /**
@@ -20,6 +22,7 @@ export enum JobStatus {
 export const FINISHED_STATUSES = [
   JobStatus.Completed,
   JobStatus.Failed,
+  JobStatus.Cancelled,
 ] as const;
 
 /** A state of FINISHED_STATUSES, as its enum member or its string. */

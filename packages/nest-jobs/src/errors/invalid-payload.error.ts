@@ -9,7 +9,8 @@ export class InvalidPayloadError extends JobsError {
   constructor(
     readonly jobName: string,
     readonly path: string,
-    problem: string,
+    /** What is wrong at `path`, e.g. `is NaN, which JSON cannot represent`. */
+    readonly problem: string,
   ) {
     super(`Invalid payload for job "${jobName}": ${path} ${problem}`);
   }

@@ -3,12 +3,18 @@ import type { JobMetadata } from './job.decorator.js';
 import { JobDefinitionError } from '../errors/job-definition.error.js';
 import { describeValue } from '../errors/invalid-options.error.js';
 import type { JobOptions } from './job-options.interface.js';
+import { checkUniqueOptions, type UniqueSpec } from '../unique/unique-key.js';
 import type {
   ResolvedRetryPolicy,
   RetryPolicy,
 } from '../retry/retry-policy.interface.js';
 import { checkRetryPolicy, mergeRetryPolicies } from '../retry/retry-policy.js';
 import {
+  checkMaxRetries,
+  MAX_FINITE_RETRIES,
+} from '../retry/unlimited-retries.js';
+import {
+  checkBoolean,
   checkFunction,
   checkInteger,
   checkName,
@@ -18,13 +24,35 @@ import {
 } from '../utils/option-checks.js';
 
 /** What a job gets when neither `@Job()` nor the enqueue call says, written once. */
-export const JOB_DEFAULTS = { queue: 'default', maxRetries: 3 } as const;
+export const JOB_DEFAULTS = {
+  queue: 'default',
+  maxRetries: 3,
+  priority: 0,
+} as const;
 
 /** Bounds of `@Job()` and enqueue options. */
 export const JOB_LIMITS = {
-  maxRetries: 1_000_000,
+  maxRetries: MAX_FINITE_RETRIES,
   timeoutMs: MS_PER_WEEK,
+  /** `priority` is a smallint column. */
+  minPriority: -32_768,
+  maxPriority: 32_767,
 } as const;
+
+/** Checks a `priority` (`@Job()` or enqueue option). */
+export function checkPriority(
+  option: string,
+  value: unknown,
+  fail?: OptionFailure,
+): number {
+  return checkInteger(
+    option,
+    value,
+    JOB_LIMITS.minPriority,
+    JOB_LIMITS.maxPriority,
+    fail,
+  );
+}
 
 const JOB_OPTION_KEYS = optionKeys<JobOptions>({
   name: true,
@@ -33,6 +61,11 @@ const JOB_OPTION_KEYS = optionKeys<JobOptions>({
   retry: true,
   timeoutMs: true,
   validate: true,
+  unique: true,
+  priority: true,
+  transactional: true,
+  transactionTimeoutMs: true,
+  checkpointKeepsRetries: true,
 });
 
 /** A job as the service and the worker see it: `@Job()` options validated, defaults applied. */
@@ -46,6 +79,16 @@ export interface JobDefinition {
   readonly timeoutMs: number | undefined;
   readonly validate:
     ((payload: unknown) => void | PromiseLike<unknown>) | undefined;
+  /** Uniqueness of the handler's jobs, or null. */
+  readonly unique: UniqueSpec | null;
+  /** Priority of the handler's jobs (higher: claimed first). */
+  readonly priority: number;
+  /** The handler runs in a transaction committed with its completion. */
+  readonly transactional: boolean;
+  /** The handler's own transaction bound, or undefined for the worker's. */
+  readonly transactionTimeoutMs: number | undefined;
+  /** An attempt that stored a checkpoint gives its retry back. */
+  readonly checkpointKeepsRetries: boolean;
 }
 
 /**
@@ -77,13 +120,7 @@ export function defineJob(metadata: JobMetadata): JobDefinition {
     maxRetries:
       options.maxRetries === undefined
         ? JOB_DEFAULTS.maxRetries
-        : checkInteger(
-            'maxRetries',
-            options.maxRetries,
-            0,
-            JOB_LIMITS.maxRetries,
-            fail,
-          ),
+        : checkMaxRetries('maxRetries', options.maxRetries, fail),
     retry:
       options.retry === undefined
         ? undefined
@@ -102,6 +139,36 @@ export function defineJob(metadata: JobMetadata): JobDefinition {
       options.validate === undefined
         ? undefined
         : checkFunction('validate', options.validate, fail),
+    unique:
+      options.unique === undefined
+        ? null
+        : checkUniqueOptions('unique', options.unique, fail),
+    priority:
+      options.priority === undefined
+        ? JOB_DEFAULTS.priority
+        : checkPriority('priority', options.priority, fail),
+    transactional:
+      options.transactional === undefined
+        ? false
+        : checkBoolean('transactional', options.transactional, fail),
+    transactionTimeoutMs:
+      options.transactionTimeoutMs === undefined
+        ? undefined
+        : checkInteger(
+            'transactionTimeoutMs',
+            options.transactionTimeoutMs,
+            1,
+            JOB_LIMITS.timeoutMs,
+            fail,
+          ),
+    checkpointKeepsRetries:
+      options.checkpointKeepsRetries === undefined
+        ? false
+        : checkBoolean(
+            'checkpointKeepsRetries',
+            options.checkpointKeepsRetries,
+            fail,
+          ),
   };
 }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { JOB_METADATA } from '../jobs.constants.js';
-import type { JobContext } from './job-context.interface.js';
+import type { TransactionalJobContext } from './job-context.interface.js';
 import type { JobOptions } from './job-options.interface.js';
 
 /** What `@Job()` records on the method; validated later, at start-up, by the explorer. */
@@ -12,8 +12,14 @@ export interface JobMetadata {
   readonly handlerName: string;
 }
 
-/** The shape every job handler has: `(payload, ctx) => Promise<void> | void`. */
-export type JobHandlerMethod = (payload: any, ctx: JobContext) => unknown;
+/**
+ * The shape every job handler has: `(payload, ctx) => Promise<void> | void`; `ctx` is a
+ * JobContext, or a TransactionalJobContext for a `transactional` handler.
+ */
+export type JobHandlerMethod = (
+  payload: any,
+  ctx: TransactionalJobContext,
+) => unknown;
 
 /**
  * Marks a provider method as the handler of a job. The class stays an ordinary provider

@@ -15,7 +15,11 @@ const RETENTION_BATCH = 1_000;
  */
 const RETENTION_OPTION: {
   readonly [S in FinishedStatus]: keyof ResolvedRetention;
-} = { completed: 'completedMs', failed: 'failedMs' };
+} = {
+  completed: 'completedMs',
+  failed: 'failedMs',
+  cancelled: 'cancelledMs',
+};
 
 /**
  * Deletes finished jobs older than their retention, in small batches (short transactions,

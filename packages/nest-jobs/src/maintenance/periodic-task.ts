@@ -23,6 +23,11 @@ export abstract class PeriodicTask<Result = void> {
   /** One run. May reject: the loop logs it and carries on. */
   protected abstract run(): Promise<Result>;
 
+  /** Milliseconds from the end of a run to the next: the interval, unless a task needs sooner. */
+  protected nextDelayMs(): number {
+    return this.intervalMs;
+  }
+
   /** Whether the task should be scheduled at all (e.g. retention kept forever: no sweep). */
   protected get enabled(): boolean {
     return true;
@@ -39,6 +44,11 @@ export abstract class PeriodicTask<Result = void> {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /** Resolves once the run in progress, if any, has ended (it never rejects). */
+  async idle(): Promise<void> {
+    await this.running;
   }
 
   get isStopped(): boolean {
@@ -69,7 +79,7 @@ export abstract class PeriodicTask<Result = void> {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.runNow().then(() => this.schedule(this.intervalMs));
+      void this.runNow().then(() => this.schedule(this.nextDelayMs()));
     }, delayMs);
   }
 }

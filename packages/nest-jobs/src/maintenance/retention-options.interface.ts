@@ -7,4 +7,6 @@ export interface JobsRetentionOptions {
   completedMs?: number | false;
   /** Default 30 days. */
   failedMs?: number | false;
+  /** Default 30 days. */
+  cancelledMs?: number | false;
 }

@@ -10,6 +10,7 @@ import type { JobsRetentionOptions } from './retention-options.interface.js';
 export const RETENTION_DEFAULTS = {
   completedMs: 7 * MS_PER_DAY,
   failedMs: 30 * MS_PER_DAY,
+  cancelledMs: 30 * MS_PER_DAY,
 } as const;
 
 /** Longest retention accepted. */
@@ -19,20 +20,23 @@ export const MAX_RETENTION_MS = 100 * MS_PER_YEAR;
 export interface ResolvedRetention {
   completedMs: number | false;
   failedMs: number | false;
+  cancelledMs: number | false;
 }
 
 const RETENTION_KEYS = optionKeys<JobsRetentionOptions>({
   completedMs: true,
   failedMs: true,
+  cancelledMs: true,
 });
 
 /**
  * Validates the `retention` option and applies its defaults. `false` as a whole keeps
- * every finished job (both kinds), as the manual's "`retention: false` keeps them forever"
+ * every finished job (every kind), as the manual's "`retention: false` keeps them forever"
  * reads; per-field `false` keeps one kind.
  */
 export function resolveRetention(value: unknown): ResolvedRetention {
-  if (value === false) return { completedMs: false, failedMs: false };
+  if (value === false)
+    return { completedMs: false, failedMs: false, cancelledMs: false };
   const retention = checkPlainObject(
     'retention',
     value ?? {},
@@ -44,5 +48,9 @@ export function resolveRetention(value: unknown): ResolvedRetention {
     if (given === false) return false;
     return checkInteger(`retention.${key}`, given, 0, MAX_RETENTION_MS);
   };
-  return { completedMs: age('completedMs'), failedMs: age('failedMs') };
+  return {
+    completedMs: age('completedMs'),
+    failedMs: age('failedMs'),
+    cancelledMs: age('cancelledMs'),
+  };
 }

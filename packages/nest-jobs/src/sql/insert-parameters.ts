@@ -10,13 +10,17 @@ function arrayLiteral(values: ReadonlyArray<string | number>): string {
   return `{${values.join(',')}}`;
 }
 
-/** The ids and the attempt numbers of `attempts`, as two array literals ($1, $2 of the outcome writes). */
+/**
+ * The ids, attempt numbers and release counts of `attempts`, as three array literals ($1,
+ * $2, $3 of the outcome writes).
+ */
 export function attemptArrays(
   attempts: readonly AttemptRef[],
-): [string, string] {
+): [string, string, string] {
   return [
     arrayLiteral(attempts.map((a) => a.id)),
     arrayLiteral(attempts.map((a) => a.attempt)),
+    arrayLiteral(attempts.map((a) => a.releases)),
   ];
 }
 
@@ -95,5 +99,83 @@ export function insertManyValues(rows: readonly NewJobRow[]): unknown[] {
     rows.map((r) => r.delayMs),
     rows.map((r) => r.traceId),
     rows.map((r) => r.retryPolicyJson),
+  ];
+}
+
+/**
+ * Whether any row carries a unique key, a priority or a binary payload: then the rows go through insertFull,
+ * and the plain statements above stay as they were for everyone else.
+ */
+export function needsFullInsert(rows: readonly NewJobRow[]): boolean {
+  for (const row of rows)
+    if (row.uniqueKey !== null || row.priority !== 0 || row.payloadBytes)
+      return true;
+  return false;
+}
+
+/**
+ * Whether the rows differ only in id, payload and unique key (insertFullShared), none of
+ * them binary (only insertFull's arrays carry bytes).
+ */
+export function sharesAllButIdPayloadAndKey(
+  rows: readonly NewJobRow[],
+): boolean {
+  const first = rows[0]!;
+  return (
+    rows.every(
+      (row) =>
+        row.priority === first.priority &&
+        row.uniqueStates === first.uniqueStates &&
+        !row.payloadBytes,
+    ) && sharesAllButIdAndPayload(rows)
+  );
+}
+
+/** $1..$12 of insertFullShared (rows that sharesAllButIdPayloadAndKey accepted). */
+export function insertFullSharedValues(rows: readonly NewJobRow[]): unknown[] {
+  const first = rows[0]!;
+  const keyed = rows.some((r) => r.uniqueKey !== null);
+  return [
+    ...insertManySharedValues(rows),
+    first.priority,
+    keyed ? JSON.stringify(rows.map((r) => r.uniqueKey)) : null,
+    first.uniqueStates,
+  ];
+}
+
+/** $1..$12 of insertOneFull. */
+export function insertOneFullValues(row: NewJobRow): unknown[] {
+  return [
+    ...insertOneValues(row),
+    row.priority,
+    row.uniqueKey,
+    row.uniqueStates,
+  ];
+}
+
+/** $1..$13 of insertFull: insertMany's arrays plus priorities, keys, their states and binary payloads. */
+export function insertFullValues(rows: readonly NewJobRow[]): unknown[] {
+  return [
+    ...insertManyValues(rows),
+    rows.map((r) => r.priority),
+    rows.map((r) => r.uniqueKey),
+    rows.map((r) => r.uniqueStates),
+    rows.map((r) => r.payloadBytes),
+  ];
+}
+
+/** Whether any row carries an ordering key: then the rows go through insertOrdered. */
+export function hasOrderingKey(rows: readonly NewJobRow[]): boolean {
+  for (const row of rows) if (row.orderingKey !== null) return true;
+  return false;
+}
+
+/** $1..$12 of insertOrdered: insertMany's arrays plus priorities, keys and whether each orders. */
+export function insertOrderedValues(rows: readonly NewJobRow[]): unknown[] {
+  return [
+    ...insertManyValues(rows),
+    rows.map((r) => r.priority),
+    rows.map((r) => r.orderingKey),
+    rows.map((r) => r.keySequenced),
   ];
 }

@@ -7,11 +7,18 @@ import type { ResolvedRetryPolicy } from '../retry/retry-policy.interface.js';
 import { describeError } from '../utils/describe-error.js';
 import { formatJobError } from '../utils/format-error.js';
 import { toPostgresText } from '../utils/postgres-text.js';
+import { isInstanceOf } from '../utils/value-checks.js';
+import { JobCancelledError } from '../errors/job-cancelled.error.js';
+import { COLUMN_LIMITS } from '../jobs.constants.js';
 import type { HeldAttempt } from './held-attempt.js';
 import type { HeldAttempts } from './held-attempts.js';
 import type { AttemptOutcome } from './job-executor.js';
 import type { OutcomeWriter, WrittenOutcome } from './outcome-writer.js';
 import type { Slots } from './slots.js';
+import {
+  readOutcomeRequest,
+  type RequestedOutcome,
+} from './requested-outcome.js';
 
 /**
  * The step after a handler settled: frees its slot, decides what the outcome means (done,
@@ -55,7 +62,15 @@ export class AttemptFinisher {
   ): void {
     job.handlerDone = true;
     this.slots.give(job.row.queue);
-    if (job.ownsAttempt) {
+    if (outcome.kind === 'completed' && job.completedInTransaction) {
+      // Its completion committed with the handler's transaction: nothing left to write.
+      if (this.events.has('job.completed'))
+        this.events.emit('job.completed', {
+          job: job.info,
+          durationMs: durationOf(job),
+        });
+      this.held.delete(job);
+    } else if (job.ownsAttempt) {
       let written: WrittenOutcome;
       try {
         written = this.toWrittenOutcome(job, handler, outcome);
@@ -77,7 +92,6 @@ export class AttemptFinisher {
     handler: RegisteredJob | undefined,
     outcome: AttemptOutcome,
   ): WrittenOutcome {
-    const { row } = job;
     if (outcome.kind === 'completed') {
       if (this.events.has('job.completed')) {
         this.events.emit('job.completed', {
@@ -87,13 +101,104 @@ export class AttemptFinisher {
       }
       return { kind: 'completed', job };
     }
+    if (
+      outcome.kind === 'failed' &&
+      isInstanceOf(outcome.error, JobCancelledError)
+    ) {
+      // The handler cancelled its own job: final, no retry, not a failure.
+      this.events.emit('job.attempt-cancelled', {
+        job: job.info,
+        by: 'handler',
+      });
+      return {
+        kind: 'cancelled',
+        job,
+        reason: toPostgresText(
+          (outcome.error as JobCancelledError).message,
+        ).slice(0, COLUMN_LIMITS.errorLength),
+      };
+    }
+    if (outcome.kind === 'requested')
+      return this.requested(job, handler, outcome);
+    return this.failed(job, handler, outcome, undefined);
+  }
+
+  /**
+   * A SnoozeJob, RescheduleJob or RetryJobAfter: one that does not hold up to its checks
+   * (tampered with after it was built) fails the attempt with the InvalidJobOutcomeError.
+   */
+  private requested(
+    job: HeldAttempt,
+    handler: RegisteredJob | undefined,
+    outcome: Extract<AttemptOutcome, { kind: 'requested' }>,
+  ): WrittenOutcome {
+    let request: RequestedOutcome;
+    try {
+      request = readOutcomeRequest(outcome.request);
+    } catch (error) {
+      return this.failed(
+        job,
+        handler,
+        { kind: 'failed', error, fatal: false },
+        undefined,
+      );
+    }
+    if (request.kind === 'retry') {
+      return this.failed(
+        job,
+        handler,
+        { kind: 'failed', error: request.error, fatal: false },
+        request.delayMs,
+      );
+    }
+    const { row } = job;
+    const requeue = {
+      id: row.id,
+      attempt: row.attempt,
+      releases: row.releases,
+      runAt: request.kind === 'reschedule' ? request.runAt : null,
+      delayMs: request.delayMs,
+      fresh: request.kind === 'reschedule',
+    };
+    if (request.kind === 'snooze') {
+      this.events.emit('job.snoozed', {
+        job: job.info,
+        delayMs: request.delayMs,
+        durationMs: durationOf(job),
+      });
+    } else {
+      this.events.emit('job.rescheduled', {
+        job: job.info,
+        // A copy: a listener that changed it would change the time written.
+        runAt: request.runAt && new Date(request.runAt.getTime()),
+        delayMs: request.delayMs,
+        durationMs: durationOf(job),
+      });
+    }
+    return { kind: 'requeued', job, requeue };
+  }
+
+  /**
+   * A failed attempt: retried after the retry policy's delay, or `retryAfterMs` when the
+   * handler chose it (RetryJobAfter), or failed for good.
+   */
+  private failed(
+    job: HeldAttempt,
+    handler: RegisteredJob | undefined,
+    outcome: Extract<AttemptOutcome, { kind: 'failed' }>,
+    retryAfterMs: number | undefined,
+  ): WrittenOutcome {
+    const { row } = job;
     const errorText = formatJobError(outcome.error);
-    const retryInMs = retryDelayAfterFailure(
+    const policyDelayMs = retryDelayAfterFailure(
       row,
       outcome.fatal,
       this.retryDefault,
       handler?.definition,
     );
+    // The policy still decides whether there is a retry (retries left, not `none`).
+    const retryInMs =
+      policyDelayMs === null ? null : (retryAfterMs ?? policyDelayMs);
     if (retryInMs === null) {
       this.events.emit('job.failed', {
         job: job.info,
@@ -117,10 +222,27 @@ export class AttemptFinisher {
       failure: {
         id: row.id,
         attempt: row.attempt,
+        releases: row.releases,
         error: errorText,
         retryInMs,
       },
+      thrown: outcome.error,
     };
+  }
+
+  /**
+   * An outcome was written: a retry that PostgreSQL refused to record, and that was failed
+   * for good instead, gets its `job.failed` (its `job.retried` was emitted when decided).
+   */
+  written(outcome: WrittenOutcome): void {
+    if (outcome.kind !== 'failed' || !outcome.downgraded) return;
+    this.events.emit('job.failed', {
+      job: outcome.job.info,
+      error: outcome.thrown,
+      errorText: outcome.failure.error,
+      reason: 'outcome-refused',
+      durationMs: durationOf(outcome.job),
+    });
   }
 }
 
@@ -137,11 +259,13 @@ function undecidedOutcome(
     failure: {
       id: job.row.id,
       attempt: job.row.attempt,
+      releases: job.row.releases,
       error: toPostgresText(
         `The outcome of this attempt could not be decided: ${describeError(error)}`,
       ),
       retryInMs: null,
     },
+    thrown: outcome.kind === 'failed' ? outcome.error : outcome.request,
   };
 }
 

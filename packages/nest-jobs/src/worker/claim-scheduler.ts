@@ -1,38 +1,64 @@
 import type { ClaimedJobRow } from '../sql/job-rows.js';
+import { CLAIM_TIMING, ClaimSizer } from './claim-size.js';
 
 /** What the scheduler asks of the worker. */
 export interface ClaimHooks {
-  /** Slots free in the whole worker now (concurrency minus handlers running). */
+  /**
+   * Slots free for newly claimed jobs in the whole worker now: concurrency minus handlers
+   * running, minus jobs claimed ahead that wait for a slot (so it may be negative).
+   */
   freeSlots(): number;
-  /** Slots free for `queue` under its own cap (`Infinity` without one). */
+  /** The same for `queue` under its own cap (`Infinity` without one). */
   freeSlotsIn(queue: string): number;
+  /** Whether `queue` is paused: nothing is claimed from it (a lookup, asked before each claim). */
+  isPaused(queue: string): boolean;
   /** Claims up to `limit` due jobs of `queue`; rejects on a database error. */
   claim(queue: string, limit: number): Promise<readonly ClaimedJobRow[]>;
-  /** Runs a claimed job. */
-  start(row: ClaimedJobRow): void;
+  /**
+   * Runs a claimed job. `claimSentAt` is performance.now() when its claim was sent: the
+   * lease the database set runs from no earlier than that.
+   */
+  start(row: ClaimedJobRow, claimSentAt: number): void;
   onClaimSucceeded(): void;
   onClaimFailed(error: unknown): void;
+  /**
+   * Jobs a queue with a backlog may claim beyond the free slots now, when it varies (the
+   * default of `worker.claimAhead`, see ClaimAheadAllowance); ClaimLimits.claimAhead otherwise.
+   */
+  claimAhead?(): number;
+  /** The clock claims are timed by (performance.now() unless a test sets its own). */
+  now?(): number;
 }
 
 export interface ClaimLimits {
   readonly batchSize: number;
   /** Claims that may be in flight at once (on the worker's own connections). */
   readonly maxInFlight: number;
+  /**
+   * Jobs a queue with a backlog may claim beyond the free slots (`worker.claimAhead`): they
+   * wait in this process for a slot, so the next batch is here when the current one ends.
+   * 0 by default here; ClaimHooks.claimAhead, when given, decides instead.
+   */
+  readonly claimAhead?: number;
 }
 
 /**
  * Decides when to claim, from which queue and how many. Two rules from the worker issue
  * hold whatever happens: a claim never asks for more jobs than there are free slots (slots
- * already promised to a claim in flight count as taken), and no queue is starved (the
- * starting queue rotates).
+ * already promised to a claim in flight count as taken; a queue with a backlog may add
+ * `claimAhead`), and no queue is starved (the starting queue rotates).
  *
  * A queue is claimed from when a wake-up asks (notification, local enqueue, poll, retry
  * timer, rescued leases) or while it has a backlog: its last claim came back full, so more
- * jobs are probably due. Only a backlogged queue gets a second claim while one is in
- * flight, and only a full-sized one: with slots to spare (the README's throughput recipe,
- * concurrency at least twice the batch) the next batch is on its way while the database
- * answers the current one, instead of one round trip after it. A claim that comes back short
- * ends the backlog: a freed slot then claims nothing until something new is due.
+ * jobs are probably due. A claim asks for at most ClaimSizer's size: `batchSize` (for a
+ * queue with a backlog, what it may claim ahead, if more: one round trip per `batchSize`
+ * jobs would bound a worker of few slots by its claims' round trips), cut
+ * under load so that a claim stays short (see claim-size.ts). A second claim of a queue
+ * goes out while one is in flight when the queue has a backlog and a full-sized claim fits
+ * (the next batch is on its way while the database answers the current one, instead of one
+ * round trip after it), or when the queue was woken and its claim out is slow
+ * (CLAIM_TIMING.slowMs). A claim that comes back short ends the backlog: a freed slot then
+ * claims nothing until something new is due.
  */
 export class ClaimScheduler {
   /** Queues a wake-up asked to look at since their last claim went out. */
@@ -55,12 +81,26 @@ export class ClaimScheduler {
   private pumpScheduled = false;
   private stopped = false;
   private readonly settledWaiters: (() => void)[] = [];
+  private readonly sizer: ClaimSizer;
+  /** When the latest claim of each queue in flight was sent. */
+  private readonly lastSentAt = new Map<string, number>();
+  /** Wakes the scheduler when a claim out turns slow while its queue is due. */
+  private slowTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
   constructor(
-    private readonly queues: readonly string[],
+    private readonly queues: string[],
     private readonly limits: ClaimLimits,
     private readonly hooks: ClaimHooks,
-  ) {}
+  ) {
+    this.sizer = new ClaimSizer(limits.batchSize);
+    this.now = hooks.now ? () => hooks.now!() : () => performance.now();
+  }
+
+  /** Most jobs the next claim of a queue asks for (see ClaimSizer). */
+  get claimSize(): number {
+    return this.sizer.size;
+  }
 
   /**
    * Something may be due on `queues` (by default every queue: a poll, a retry timer, rescued
@@ -89,12 +129,14 @@ export class ClaimScheduler {
   claimNew(queue: string, count: number): Promise<boolean> | null {
     if (this.stopped) return null;
     this.due.add(queue);
+    // Paused: the jobs wait for the resume, which wakes every worker of the queue.
+    if (this.hooks.isPaused(queue)) return null;
     const needed = Math.max(count, 1);
     // Free slots, not counting those promised to claims in flight: a claim out usually
     // comes back short and frees its promise (if it comes back full, see claimed()).
     if (
       this.backlogged.has(queue) ||
-      this.limits.batchSize < needed ||
+      this.sizer.size < needed ||
       Math.min(this.hooks.freeSlots(), this.hooks.freeSlotsIn(queue)) < needed
     ) {
       this.pump();
@@ -121,9 +163,16 @@ export class ClaimScheduler {
     if (this.due.size > 0 || this.backlogged.size > 0) this.pumpSoon();
   }
 
+  /** Claims from `queues` too from now on (queues a pattern of worker.queues matched). */
+  addQueues(queues: readonly string[]): void {
+    for (const queue of queues)
+      if (!this.queues.includes(queue)) this.queues.push(queue);
+  }
+
   /** Sends no more claims; resolves when the claims in flight have returned (and started their jobs). */
   stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.slowTimer);
     // No claim will see their jobs: other workers must hear of them.
     for (const queue of [...this.waitingForClaim.keys()])
       this.answerWaiting(queue, false);
@@ -149,10 +198,15 @@ export class ClaimScheduler {
     }
   }
 
-  /** Slots free for `queue` now, less those promised to claims in flight. */
+  /**
+   * Slots free for `queue` now, less those promised to claims in flight; a queue with a
+   * backlog may claim `claimAhead` more (not under a per-queue cap: those jobs could not
+   * start any sooner).
+   */
   private roomIn(queue: string): number {
+    const ahead = this.backlogged.has(queue) ? this.aheadNow() : 0;
     return Math.min(
-      this.hooks.freeSlots() - this.reserved,
+      this.hooks.freeSlots() + ahead - this.reserved,
       this.hooks.freeSlotsIn(queue) - (this.reservedPerQueue.get(queue) ?? 0),
     );
   }
@@ -168,14 +222,49 @@ export class ClaimScheduler {
     for (const resolve of this.takeWaiting(queue)) resolve(short);
   }
 
+  private aheadNow(): number {
+    return this.hooks.claimAhead?.() ?? this.limits.claimAhead ?? 0;
+  }
+
+  /**
+   * Most jobs a claim of `queue` asks for: `batchSize`, or for a queue with a backlog what it
+   * may claim ahead if that is more; cut by ClaimSizer either way. (Not the free slots plus
+   * that: with `batchSize` at least the allowance, as tuned, backlogs keep being claimed by
+   * overlapping claims of `batchSize`.)
+   */
+  private fullSizeOf(queue: string): number {
+    if (!this.backlogged.has(queue)) return this.sizer.size;
+    return this.sizer.sizeUpTo(
+      Math.max(this.limits.batchSize, this.aheadNow()),
+    );
+  }
+
   /** How many jobs of `queue` a claim sent now may ask for (0: send none). */
   private limitFor(queue: string): number {
+    if (this.hooks.isPaused(queue)) return 0;
     const backlogged = this.backlogged.has(queue);
     if (!this.due.has(queue) && !backlogged) return 0;
-    const limit = Math.min(this.limits.batchSize, this.roomIn(queue));
+    const size = this.fullSizeOf(queue);
+    const limit = Math.min(size, this.roomIn(queue));
     if ((this.inFlightPerQueue.get(queue) ?? 0) === 0) return limit;
-    // Overlap only a full batch of a queue with a backlog.
-    return backlogged && limit === this.limits.batchSize ? limit : 0;
+    // Overlap a full-sized claim of a queue with a backlog.
+    if (backlogged && limit === size) return limit;
+    // Or any claim of a queue woken while its claim out is slow.
+    if (!this.due.has(queue) || limit <= 0) return 0;
+    const outMs = this.now() - (this.lastSentAt.get(queue) ?? this.now());
+    if (outMs >= CLAIM_TIMING.slowMs) return limit;
+    this.pumpWhenSlow(CLAIM_TIMING.slowMs - outMs);
+    return 0;
+  }
+
+  /** Pumps again in `delayMs`, when the claim out turns slow (one timer at a time). */
+  private pumpWhenSlow(delayMs: number): void {
+    if (this.slowTimer !== undefined || this.stopped) return;
+    this.slowTimer = setTimeout(() => {
+      this.slowTimer = undefined;
+      this.pump();
+    }, Math.ceil(delayMs));
+    this.slowTimer.unref();
   }
 
   /** Resolves whether the claim came back short of `limit` (false if it failed). */
@@ -192,11 +281,14 @@ export class ClaimScheduler {
       queue,
       (this.reservedPerQueue.get(queue) ?? 0) + limit,
     );
+    const sentAt = this.now();
+    this.lastSentAt.set(queue, sentAt);
     return this.hooks.claim(queue, limit).then(
       (rows) => {
         const short = rows.length < limit;
         for (const resolve of waiting) resolve(short);
-        this.claimed(queue, limit, rows);
+        this.sizer.record(rows.length, this.now() - sentAt);
+        this.claimed(queue, limit, rows, sentAt);
         return short;
       },
       (error: unknown) => {
@@ -218,11 +310,12 @@ export class ClaimScheduler {
     queue: string,
     limit: number,
     rows: readonly ClaimedJobRow[],
+    sentAt: number,
   ): void {
     this.release(queue, limit);
     this.hooks.onClaimSucceeded();
     // Started even when stopping: they are claimed, and the drain waits for them.
-    for (const row of rows) this.hooks.start(row);
+    for (const row of rows) this.hooks.start(row, sentAt);
     if (rows.length === limit) {
       this.backlogged.add(queue);
       // A backlog ahead of the enqueues waiting for the next claim: other workers should help.
@@ -231,7 +324,7 @@ export class ClaimScheduler {
     if (this.settleIfStopped()) return;
     // A wake-up that came while this claim was out, or a backlog: claim again, at once if a
     // full batch fits, else after the handlers just started that finish at once are done.
-    if (this.limitFor(queue) === this.limits.batchSize) this.pump();
+    if (this.limitFor(queue) === this.fullSizeOf(queue)) this.pump();
     else this.slotsFreed();
   }
 

@@ -3,7 +3,8 @@ import type { ClaimedJobRow } from '../sql/job-rows.js';
 
 /**
  * One claimed attempt held by this process, from claim until its outcome is written (or
- * it is released). The worker renews the lease of every held attempt.
+ * it is released). The worker renews the lease of every held attempt. It is an AttemptRef:
+ * its id, attempt and releases fence every write about it.
  */
 export class HeldAttempt {
   /** Created when a handler first reads `ctx.signal`: most never do, and this runs per job. */
@@ -17,10 +18,32 @@ export class HeldAttempt {
   leaseLost = false;
   /** Returned to pending by a shutdown: its outcome is not written either. */
   released = false;
+  /** Cancelled (the row is already `cancelled`): its outcome is not written either. */
+  cancelled = false;
   /** performance.now() when the handler was called (0: it never was). */
   startedAt = 0;
+  /**
+   * The job's completion committed in the handler's transaction (a `transactional` handler,
+   * or ctx.complete confirmed after the handler returned): no outcome is left to write.
+   */
+  completedInTransaction = false;
+  /** JSON of the latest `ctx.progress` not yet written (undefined: nothing to write). */
+  progressJson: string | undefined = undefined;
+  /**
+   * JSON of the latest `ctx.progress`, written or not: a completion inside the handler's
+   * transaction stores it with the row, since a write of it on the pool would come after
+   * that commit and be fenced out.
+   */
+  latestProgressJson: string | undefined = undefined;
 
-  constructor(readonly row: ClaimedJobRow) {}
+  constructor(
+    readonly row: ClaimedJobRow,
+    /**
+     * performance.now() when the statement that last set this attempt's lease (its claim,
+     * then each successful renewal) was sent: the lease runs for leaseMs from no earlier.
+     */
+    public leaseRenewedAt: number,
+  ) {}
 
   get id(): string {
     return this.row.id;
@@ -30,9 +53,13 @@ export class HeldAttempt {
     return this.row.attempt;
   }
 
+  get releases(): number {
+    return this.row.releases;
+  }
+
   /** Whether this process may still write an outcome for the attempt. */
   get ownsAttempt(): boolean {
-    return !this.leaseLost && !this.released;
+    return !this.leaseLost && !this.released && !this.cancelled;
   }
 
   /**
@@ -47,6 +74,7 @@ export class HeldAttempt {
       attempt: this.row.attempt,
       maxRetries: this.row.maxRetries,
       traceId: this.row.traceId,
+      orderingKey: this.row.orderingKey ?? null,
     }));
   }
 
@@ -57,6 +85,11 @@ export class HeldAttempt {
       if (this.aborted) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
+  }
+
+  /** Whether the attempt was aborted (timed out, cancelled, lease lost, shut down). */
+  get isAborted(): boolean {
+    return this.aborted;
   }
 
   /** Aborts the attempt's signal with `reason`; only the first call counts. */

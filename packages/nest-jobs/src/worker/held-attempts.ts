@@ -43,9 +43,24 @@ export class HeldAttempts implements Iterable<HeldAttempt> {
     repository: JobsRepository,
     events: JobsEvents,
   ): Promise<void> {
-    const unfinished = [...this.held].filter(
-      (job) => !job.handlerDone && job.ownsAttempt,
+    await this.release(
+      [...this.held].filter((job) => !job.handlerDone),
+      repository,
+      events,
     );
+  }
+
+  /**
+   * Returns `jobs` (those this process still owns) to pending at once, their attempts not
+   * counted, aborting any handler among them: at shutdown, the unfinished ones and those
+   * claimed ahead that never started.
+   */
+  async release(
+    jobs: readonly HeldAttempt[],
+    repository: JobsRepository,
+    events: JobsEvents,
+  ): Promise<void> {
+    const unfinished = jobs.filter((job) => job.ownsAttempt);
     if (unfinished.length === 0) return;
     const reason = new WorkerShutdownError();
     for (const job of unfinished) {
@@ -56,6 +71,7 @@ export class HeldAttempts implements Iterable<HeldAttempt> {
     const refs = unfinished.map((job) => ({
       id: job.id,
       attempt: job.attempt,
+      releases: job.releases,
     }));
     for (let attempt = 1; attempt <= RELEASE_TRIES; attempt += 1) {
       try {

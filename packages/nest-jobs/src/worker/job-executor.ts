@@ -8,14 +8,20 @@ import type { RegisteredJob } from '../handlers/job-handler.registry.js';
 import { runWithTraceId } from '../tracing/trace-context.js';
 import type { HeldAttempt } from './held-attempt.js';
 import { HandlerContext } from './handler-context.js';
+import type { ProgressReports } from './progress-writer.js';
 import type { JobsEvents } from '../events/jobs-events.js';
 import { HandlerTimeouts, TimeoutEntry } from './handler-timeouts.js';
 import { describeError } from '../utils/describe-error.js';
 import { isInstanceOf, isThenable } from '../utils/value-checks.js';
+import { JobOutcomeRequest } from '../errors/job-outcome-request.js';
+import { TransactionNotCommittedError } from '../errors/transaction-not-committed.error.js';
+import type { AttemptTransactions } from './attempt-transactions.js';
 
 /** How an attempt ended, as far as the handler is concerned. */
 export type AttemptOutcome =
   | { readonly kind: 'completed' }
+  /** The handler threw or returned a SnoozeJob, RescheduleJob or RetryJobAfter. */
+  | { readonly kind: 'requested'; readonly request: JobOutcomeRequest }
   | {
       readonly kind: 'failed';
       readonly error: unknown;
@@ -48,6 +54,10 @@ export class JobExecutor {
     private readonly defaultTimeoutMs: number,
     private readonly events: JobsEvents,
     private readonly settled: AttemptSettled,
+    /** Where `ctx.progress` reports go (none: they are checked, then dropped). */
+    private readonly progress?: ProgressReports,
+    /** ctx.complete, ctx.checkpoint and `transactional` handlers (none: they refuse). */
+    private readonly transactions?: AttemptTransactions,
   ) {}
 
   run(job: HeldAttempt, handler: RegisteredJob | undefined): void {
@@ -63,7 +73,8 @@ export class JobExecutor {
     let payload: unknown;
     let validated: unknown;
     try {
-      payload = JSON.parse(job.row.payload);
+      // A binary payload arrives as the Buffer pg made of its bytea.
+      payload = job.row.payloadBytes ?? JSON.parse(job.row.payload);
       validated = handler.definition.validate?.(payload);
     } catch (error) {
       this.rejectPayload(job, handler, error);
@@ -137,17 +148,29 @@ export class JobExecutor {
     handler: RegisteredJob,
     payload: unknown,
   ): void {
-    const context = new HandlerContext(job);
+    const context = new HandlerContext(
+      job,
+      this.progress,
+      handler,
+      this.transactions,
+    );
     job.startedAt = performance.now();
     if (this.events.has('job.started'))
       this.events.emit('job.started', { job: job.info });
+    const transactions = handler.definition.transactional
+      ? this.transactions
+      : undefined;
     let result: unknown;
     try {
       result = runWithTraceId(job.row.traceId ?? '', () =>
-        handler.invoke(payload, context),
+        transactions
+          ? transactions.run(job, handler, context, () =>
+              handler.invoke(payload, context),
+            )
+          : handler.invoke(payload, context),
       );
     } catch (error) {
-      this.settled(job, handler, failedWith(error));
+      this.settleHandler(job, handler, context, failedWith(error));
       return;
     }
     let thenable: boolean;
@@ -155,22 +178,22 @@ export class JobExecutor {
       thenable = isThenable(result);
     } catch (error) {
       // A revoked Proxy, or a `then` getter that throws: the attempt fails with that error.
-      this.settled(job, handler, failedWith(error));
+      this.settleHandler(job, handler, context, failedWith(error));
       return;
     }
     if (!thenable) {
-      this.settled(job, handler, COMPLETED);
+      this.settleHandler(job, handler, context, completedWith(result));
       return;
     }
     // Settled by the handler or by its timeout, whichever comes first.
-    const attempt = new Attempt(job, handler);
+    const attempt = new Attempt(job, handler, context);
     this.timeouts.watch(
       attempt,
       handler.definition.timeoutMs ?? this.defaultTimeoutMs,
     );
     try {
       (result as PromiseLike<unknown>).then(
-        () => this.finish(attempt, COMPLETED),
+        (value: unknown) => this.finish(attempt, completedWith(value)),
         (error: unknown) => this.finish(attempt, failedWith(error)),
       );
     } catch (error) {
@@ -188,12 +211,60 @@ export class JobExecutor {
     if (attempt.settled) return;
     attempt.settled = true;
     this.timeouts.clear(attempt);
-    this.settled(attempt.job, attempt.handler, outcome);
+    if (attempt.context)
+      this.settleHandler(
+        attempt.job,
+        attempt.handler,
+        attempt.context,
+        outcome,
+      );
+    else this.settled(attempt.job, attempt.handler, outcome);
+  }
+
+  /**
+   * The handler ended: its context refuses ctx.complete and ctx.checkpoint from now on. A
+   * handler that completed its job in its own transaction (ctx.complete) is done only if
+   * that transaction committed, which the row tells (one read, for those handlers only).
+   */
+  private settleHandler(
+    job: HeldAttempt,
+    handler: RegisteredJob,
+    context: HandlerContext,
+    outcome: AttemptOutcome,
+  ): void {
+    context.closed = true;
+    if (
+      outcome.kind !== 'completed' ||
+      !context.completedInTransaction ||
+      job.completedInTransaction ||
+      !this.transactions
+    ) {
+      this.settled(job, handler, outcome);
+      return;
+    }
+    this.transactions.stillHeld(job).then(
+      (held) => {
+        if (held) {
+          this.settled(job, handler, {
+            kind: 'failed',
+            error: new TransactionNotCommittedError(),
+            fatal: false,
+          });
+          return;
+        }
+        job.completedInTransaction = true;
+        this.settled(job, handler, outcome);
+      },
+      // Unknown: a fenced failure is a no-op if it committed, a retry if it did not.
+      (error: unknown) =>
+        this.settled(job, handler, { kind: 'failed', error, fatal: false }),
+    );
   }
 
   private timedOut(attempt: Attempt, timeoutMs: number): void {
     if (attempt.settled) return;
     attempt.settled = true;
+    if (attempt.context) attempt.context.closed = true;
     const error = new JobTimeoutError(timeoutMs);
     attempt.job.abort(error);
     this.settled(attempt.job, attempt.handler, {
@@ -210,6 +281,8 @@ class Attempt extends TimeoutEntry {
   constructor(
     readonly job: HeldAttempt,
     readonly handler: RegisteredJob,
+    /** The handler's context (none while only the validation runs). */
+    readonly context?: HandlerContext,
   ) {
     super();
   }
@@ -228,7 +301,18 @@ function payloadRejected(error: unknown): AttemptOutcome {
   };
 }
 
+/** What a handler's return value means: done, unless it is an outcome it asks for. */
+function completedWith(value: unknown): AttemptOutcome {
+  // The typeof test first: most handlers return undefined, and pay nothing more.
+  if (typeof value !== 'object' || value === null) return COMPLETED;
+  return isInstanceOf(value, JobOutcomeRequest)
+    ? { kind: 'requested', request: value as JobOutcomeRequest }
+    : COMPLETED;
+}
+
 function failedWith(error: unknown): AttemptOutcome {
-  // isInstanceOf: `instanceof` on a revoked Proxy throws; such a value is not a FatalJobError.
+  // isInstanceOf: `instanceof` on a revoked Proxy throws; such a value is neither class.
+  if (isInstanceOf(error, JobOutcomeRequest))
+    return { kind: 'requested', request: error as JobOutcomeRequest };
   return { kind: 'failed', error, fatal: isInstanceOf(error, FatalJobError) };
 }

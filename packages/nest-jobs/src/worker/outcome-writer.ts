@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { JobsRepository } from '../sql/jobs.repository.js';
-import type { AttemptRef, FailedAttempt } from '../sql/job-rows.js';
+import type {
+  AttemptRef,
+  FailedAttempt,
+  RequeuedAttempt,
+} from '../sql/job-rows.js';
 import type { HeldAttempt } from './held-attempt.js';
+import type { ProgressWriter } from './progress-writer.js';
 import { sleep } from '../utils/sleep.js';
 import { describeError } from '../utils/describe-error.js';
 import { reconnectDelayMs } from '../retry/backoff.js';
@@ -9,10 +14,29 @@ import { reconnectDelayMs } from '../retry/backoff.js';
 /** The outcome of one attempt; `job` is the attempt itself (its id and attempt number). */
 export type WrittenOutcome =
   | { readonly kind: 'completed'; readonly job: HeldAttempt }
+  /** Snoozed or rescheduled: pending again. */
+  | {
+      readonly kind: 'requeued';
+      readonly job: HeldAttempt;
+      readonly requeue: RequeuedAttempt;
+    }
+  /** The handler cancelled its own job (threw JobCancelledError); `reason` becomes last_error. */
+  | {
+      readonly kind: 'cancelled';
+      readonly job: HeldAttempt;
+      readonly reason: string;
+    }
   | {
       readonly kind: 'failed';
       readonly job: HeldAttempt;
       readonly failure: FailedAttempt;
+      /** What the handler threw (or the timeout error), for the events. */
+      readonly thrown: unknown;
+      /**
+       * Set when PostgreSQL refused to record the retry and the job was failed for good
+       * instead: `job.retried` was already emitted, so `job.failed` must follow.
+       */
+      readonly downgraded?: true;
     };
 
 /**
@@ -52,11 +76,18 @@ export class OutcomeWriter {
      * is not renewed and expires (the job runs again) instead of staying `running`.
      */
     private readonly onDropped: (outcome: WrittenOutcome) => void = () => {},
+    /** Writes progress still unwritten when its attempt ended, before the outcome. */
+    private readonly progress?: ProgressWriter,
   ) {}
 
   add(outcome: WrittenOutcome): void {
     this.queue.push(outcome);
     if (!this.flushing) this.flushing = this.flushSoon();
+  }
+
+  /** Waits until everything queued is written (retrying as long as it takes). */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   /** Waits until everything queued is written, or until `timeoutMs` has passed. */
@@ -144,6 +175,9 @@ export class OutcomeWriter {
     const outcome = batch[0]!;
     if (outcome.kind === 'completed')
       return this.refused(outcome, 'a completion');
+    if (outcome.kind === 'requeued')
+      return this.refused(outcome, 'a snooze or reschedule');
+    if (outcome.kind === 'cancelled') return this.refused(outcome, 'a cancel');
     this.logger.error(
       `PostgreSQL refused the failure of job ${outcome.job.id}; recording it with a fixed text instead`,
     );
@@ -151,18 +185,17 @@ export class OutcomeWriter {
     // time be what was refused (a delay out of range), failed for good: a recorded end.
     const replacements: WrittenOutcome[] = [
       {
-        kind: 'failed',
-        job: outcome.job,
+        ...outcome,
         failure: { ...outcome.failure, error: REFUSED_ERROR_TEXT },
       },
       {
-        kind: 'failed',
-        job: outcome.job,
+        ...outcome,
         failure: {
           ...outcome.failure,
           error: REFUSED_ERROR_TEXT,
           retryInMs: null,
         },
+        downgraded: outcome.failure.retryInMs === null ? undefined : true,
       },
     ];
     let lastError: unknown;
@@ -191,16 +224,40 @@ export class OutcomeWriter {
   private async write(batch: readonly WrittenOutcome[]): Promise<void> {
     const completed: AttemptRef[] = [];
     const failed: FailedAttempt[] = [];
+    let requeued: RequeuedAttempt[] | undefined;
+    let progressed: HeldAttempt[] | undefined;
+    const cancelled: HeldAttempt[] = [];
     for (const outcome of batch) {
+      // The outcome ends the attempt's `running` state, which the progress write is
+      // fenced on: the last value reported goes first (only jobs that reported any pay).
+      if (outcome.job.progressJson !== undefined)
+        (progressed ??= []).push(outcome.job);
       if (outcome.kind === 'completed') completed.push(outcome.job);
-      else failed.push(outcome.failure);
+      else if (outcome.kind === 'failed') failed.push(outcome.failure);
+      else if (outcome.kind === 'cancelled') cancelled.push(outcome.job);
+      else (requeued ??= []).push(outcome.requeue);
     }
+    // One read per batch for everyone; a wait only while a progress write is in flight.
+    if (this.progress?.writing) await this.progress.writing;
+    if (progressed) await this.progress?.writeNow(progressed);
     await Promise.all([
       completed.length
         ? this.repository.complete(completed, this.deleteCompleted)
         : null,
       failed.length ? this.repository.fail(failed) : null,
+      requeued ? this.repository.requeue(requeued) : null,
+      cancelled.length ? this.writeCancelled(batch, cancelled) : null,
     ]);
+  }
+
+  private writeCancelled(
+    batch: readonly WrittenOutcome[],
+    cancelled: readonly HeldAttempt[],
+  ): Promise<number> {
+    const reasons: string[] = [];
+    for (const outcome of batch)
+      if (outcome.kind === 'cancelled') reasons.push(outcome.reason);
+    return this.repository.cancelOwn(cancelled, reasons);
   }
 }
 

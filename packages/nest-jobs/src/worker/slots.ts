@@ -7,12 +7,20 @@ export class Slots {
   private running = 0;
   private readonly runningPerQueue = new Map<string, number>();
   private readonly idleWaiters = new Set<() => void>();
+  /** Slot-milliseconds used up to `changedAt`, and jobs that gave their slot back. */
+  private slotMs = 0;
+  private finished = 0;
+  private changedAt: number;
 
   constructor(
     private readonly concurrency: number,
     /** A Map, never a plain object: queue names are the user's strings. */
     private readonly queueCaps: ReadonlyMap<string, number>,
-  ) {}
+    /** The clock slot time is measured by (a test may set its own). */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.changedAt = now();
+  }
 
   /** Handlers running now. */
   get inUse(): number {
@@ -32,16 +40,35 @@ export class Slots {
       : cap - (this.runningPerQueue.get(queue) ?? 0);
   }
 
+  /**
+   * Slot-milliseconds used and jobs finished since this worker started. By Little's law
+   * their ratio over an interval is the mean time a job held a slot in it, queueing inside
+   * the process included (see ClaimAheadAllowance).
+   */
+  usage(): { slotMs: number; finished: number } {
+    this.account();
+    return { slotMs: this.slotMs, finished: this.finished };
+  }
+
   take(queue: string): void {
+    this.account();
     this.running += 1;
     this.runningPerQueue.set(queue, (this.runningPerQueue.get(queue) ?? 0) + 1);
   }
 
   give(queue: string): void {
+    this.account();
+    this.finished += 1;
     this.running -= 1;
     this.runningPerQueue.set(queue, (this.runningPerQueue.get(queue) ?? 1) - 1);
     if (this.running === 0)
       for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  private account(): void {
+    const now = this.now();
+    this.slotMs += this.running * (now - this.changedAt);
+    this.changedAt = now;
   }
 
   /** Resolves true once no handler runs, or false after `timeoutMs`. */

@@ -8,13 +8,18 @@ import { FinishedJobsJanitor } from '../maintenance/finished-jobs-janitor.js';
 import { LeaseHeartbeat } from '../maintenance/lease-heartbeat.js';
 import { ExpiredLeaseRescue } from '../maintenance/lease-rescue.js';
 import { RECONNECT_BACKOFF } from '../retry/backoff.js';
+import type { RequeuedAttempt } from '../sql/job-rows.js';
 import type { JobsRepository } from '../sql/jobs.repository.js';
 import type { PgPool } from '../sql/sql-runner.js';
+import { StatementNames } from '../sql/statement-names.js';
 import { AttemptFinisher } from './attempt-finisher.js';
+import { AttemptTransactions } from './attempt-transactions.js';
 import { ClaimFailures } from './claim-failures.js';
+import { ClaimedAhead } from './claimed-ahead.js';
 import { HeldAttempts } from './held-attempts.js';
 import { JobExecutor } from './job-executor.js';
 import { OutcomeWriter } from './outcome-writer.js';
+import { ProgressWriter } from './progress-writer.js';
 import { Slots } from './slots.js';
 import { WakeTimers } from './wake-timers.js';
 
@@ -26,8 +31,12 @@ export interface WorkerParts {
   readonly repository: JobsRepository;
   readonly slots: Slots;
   readonly held: HeldAttempts;
+  /** Held attempts claimed ahead of a free slot (worker.claimAhead). */
+  readonly claimedAhead: ClaimedAhead;
   readonly executor: JobExecutor;
   readonly outcomes: OutcomeWriter;
+  /** Batches `ctx.progress` reports; its timer runs only while some are unwritten. */
+  readonly progress: ProgressWriter;
   readonly timers: WakeTimers;
   readonly claimFailures: ClaimFailures;
   readonly heartbeat: LeaseHeartbeat;
@@ -41,6 +50,11 @@ export interface WorkerCallbacks {
   wake(): void;
   /** A handler slot was freed. */
   slotsFreed(): void;
+  /**
+   * Outcomes of jobs of ordered or limited queues were written: the next job of their key,
+   * or a freed slot of the queue, may be claimed now (no notification says so).
+   */
+  claimable(queues: readonly string[]): void;
 }
 
 /**
@@ -55,28 +69,57 @@ export function createWorkerParts(
   callbacks: WorkerCallbacks,
 ): WorkerParts {
   const options = moduleOptions.worker;
+  const { directUrl, directWorkerPool, preparedStatements } =
+    moduleOptions.database;
   const pool = createWorkerPool(
-    dedicatedConnectionConfig(dataSource, 'worker'),
+    dedicatedConnectionConfig(
+      dataSource,
+      'worker',
+      directWorkerPool ? directUrl : undefined,
+    ),
     options.connections,
+    options.queryTimeoutMs,
   );
-  const repository = appRepository.through(pool as unknown as PgPool);
+  // Past the pooler, names are decided for this route alone.
+  const repository = appRepository.through(
+    pool as unknown as PgPool,
+    directWorkerPool ? new StatementNames(preparedStatements) : undefined,
+  );
+  const { claimAfterOutcome } = moduleOptions.queuePolicies;
   const slots = new Slots(options.concurrency, options.queueConcurrency);
   const held = new HeldAttempts();
   const timers = new WakeTimers(options.pollIntervalMs, callbacks.wake);
+  const progress = new ProgressWriter(
+    repository,
+    events,
+    options.progressIntervalMs,
+  );
+  // The finisher (below) queues outcomes on the writer, and hears back once they are written.
   const outcomes = new OutcomeWriter(
     repository,
     (written) => {
+      let freedQueues: Set<string> | undefined;
       for (const outcome of written) {
+        if (
+          claimAfterOutcome.size > 0 &&
+          claimAfterOutcome.has(outcome.job.row.queue)
+        )
+          (freedQueues ??= new Set()).add(outcome.job.row.queue);
         held.delete(outcome.job);
         // Armed once written: the row's run_at was computed by that statement, so it is
         // due no later than retryInMs from now.
         if (outcome.kind === 'failed' && outcome.failure.retryInMs !== null)
           timers.wakeAfter(outcome.failure.retryInMs + 5);
+        else if (outcome.kind === 'requeued')
+          timers.wakeAfter(requeuedInMs(outcome.requeue) + 5);
+        finisher.written(outcome);
       }
+      if (freedQueues) callbacks.claimable([...freedQueues]);
     },
     RECONNECT_BACKOFF,
     moduleOptions.retention.completedMs === 0,
     (dropped) => held.delete(dropped.job),
+    progress,
   );
   const finisher = new AttemptFinisher(
     slots,
@@ -91,10 +134,22 @@ export function createWorkerParts(
     repository,
     slots,
     held,
+    claimedAhead: new ClaimedAhead(),
     outcomes,
     timers,
-    executor: new JobExecutor(options.jobTimeoutMs, events, (job, h, o) =>
-      finisher.settle(job, h, o),
+    progress,
+    executor: new JobExecutor(
+      options.jobTimeoutMs,
+      events,
+      (job, h, o) => finisher.settle(job, h, o),
+      progress,
+      new AttemptTransactions(
+        repository,
+        dataSource,
+        moduleOptions.retention.completedMs === 0,
+        options.transactionTimeoutMs,
+        events,
+      ),
     ),
     claimFailures: new ClaimFailures(events),
     heartbeat: new LeaseHeartbeat(
@@ -116,4 +171,11 @@ export function createWorkerParts(
       options.cleanupIntervalMs,
     ),
   };
+}
+
+/** In how many milliseconds a snoozed or rescheduled job is due (by this process's clock). */
+function requeuedInMs(requeue: RequeuedAttempt): number {
+  return requeue.runAt === null
+    ? (requeue.delayMs ?? 0)
+    : Math.max(0, requeue.runAt.getTime() - Date.now());
 }

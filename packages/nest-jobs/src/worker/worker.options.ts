@@ -12,15 +12,18 @@ import type { JobsWorkerOptions } from './worker-options.interface.js';
 /** The worker's defaults, written once (the option docs repeat them for users' editors). */
 export const WORKER_DEFAULTS = {
   enabled: true,
+  mode: 'auto',
   concurrency: 20,
   pollIntervalMs: 1_000,
   leaseMs: 60_000,
   heartbeatIntervalMs: 15_000,
+  progressIntervalMs: 1_000,
   recoveryIntervalMs: 15_000,
   shutdownTimeoutMs: 10_000,
   cleanupIntervalMs: 60_000,
   connections: 3,
   jobTimeoutMs: 15 * MS_PER_MINUTE,
+  transactionTimeoutMs: 60_000,
 } as const;
 
 /** Bounds of the worker's options. */
@@ -32,39 +35,60 @@ export const WORKER_LIMITS = {
   minLeaseMs: 1_000,
   minPollIntervalMs: 10,
   minSweepIntervalMs: 10,
+  minQueryTimeoutMs: 100,
 } as const;
+
+/** By default the worker's statements wait at most leaseMs divided by this. */
+const QUERY_TIMEOUT_LEASE_FRACTION = 2;
 
 /** Worker options with every default applied. */
 export interface ResolvedWorkerOptions {
   enabled: boolean;
+  /** 'manual': runs jobs only when drained (see JobsWorkerOptions.mode). */
+  mode: 'auto' | 'manual';
   /** null: every queue that has a handler in this process. */
   queues: string[] | null;
   concurrency: number;
   /** Per-queue caps. A Map: a queue may be named `constructor` or `__proto__`. */
   queueConcurrency: ReadonlyMap<string, number>;
   batchSize: number;
+  /**
+   * Jobs a backlogged queue may claim beyond the free slots (0: none); null (the default):
+   * what the slots finish in about 50 ms, at least `batchSize` (ClaimAheadAllowance).
+   */
+  claimAhead: number | null;
   pollIntervalMs: number;
   leaseMs: number;
   heartbeatIntervalMs: number;
+  progressIntervalMs: number;
+  /** Client-side bound of each statement of the worker (and of its connection attempts). */
+  queryTimeoutMs: number;
   recoveryIntervalMs: number;
   shutdownTimeoutMs: number;
   jobTimeoutMs: number;
+  /** Bound of a job's transaction once it completes or checkpoints the job (see the option). */
+  transactionTimeoutMs: number;
   cleanupIntervalMs: number;
   connections: number;
 }
 
 const WORKER_KEYS = optionKeys<JobsWorkerOptions>({
   enabled: true,
+  mode: true,
   queues: true,
   concurrency: true,
   queueConcurrency: true,
   batchSize: true,
+  claimAhead: true,
   pollIntervalMs: true,
   leaseMs: true,
   heartbeatIntervalMs: true,
+  progressIntervalMs: true,
+  queryTimeoutMs: true,
   recoveryIntervalMs: true,
   shutdownTimeoutMs: true,
   jobTimeoutMs: true,
+  transactionTimeoutMs: true,
   cleanupIntervalMs: true,
   connections: true,
 });
@@ -100,6 +124,11 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
     WORKER_DEFAULTS.concurrency,
     WORKER_LIMITS.maxConcurrency,
   );
+  const batchSize = count(
+    'batchSize',
+    concurrency,
+    WORKER_LIMITS.maxConcurrency,
+  );
   const leaseMs = ms(
     'leaseMs',
     WORKER_DEFAULTS.leaseMs,
@@ -116,11 +145,24 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       `expected less than worker.leaseMs (${leaseMs}) so a running job's lease is renewed before it expires`,
     );
   }
+  const queryTimeoutMs = ms(
+    'queryTimeoutMs',
+    Math.floor(leaseMs / QUERY_TIMEOUT_LEASE_FRACTION),
+    WORKER_LIMITS.minQueryTimeoutMs,
+  );
+  if (queryTimeoutMs >= leaseMs) {
+    throw optionError(
+      'worker.queryTimeoutMs',
+      queryTimeoutMs,
+      `expected less than worker.leaseMs (${leaseMs}): a lease renewal that waits longer cannot save the lease`,
+    );
+  }
   return {
     enabled:
       worker.enabled === undefined
         ? WORKER_DEFAULTS.enabled
         : checkBoolean('worker.enabled', worker.enabled),
+    mode: resolveMode(worker.mode),
     queues:
       worker.queues === undefined ? null : resolveQueueList(worker.queues),
     concurrency,
@@ -128,7 +170,16 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       worker.queueConcurrency,
       concurrency,
     ),
-    batchSize: count('batchSize', concurrency, WORKER_LIMITS.maxConcurrency),
+    batchSize,
+    claimAhead:
+      worker.claimAhead === undefined
+        ? null
+        : checkInteger(
+            'worker.claimAhead',
+            worker.claimAhead,
+            0,
+            WORKER_LIMITS.maxConcurrency,
+          ),
     pollIntervalMs: ms(
       'pollIntervalMs',
       WORKER_DEFAULTS.pollIntervalMs,
@@ -136,6 +187,12 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
     ),
     leaseMs,
     heartbeatIntervalMs,
+    progressIntervalMs: ms(
+      'progressIntervalMs',
+      WORKER_DEFAULTS.progressIntervalMs,
+      WORKER_LIMITS.minPollIntervalMs,
+    ),
+    queryTimeoutMs,
     recoveryIntervalMs: ms(
       'recoveryIntervalMs',
       WORKER_DEFAULTS.recoveryIntervalMs,
@@ -147,6 +204,10 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       0,
     ),
     jobTimeoutMs: ms('jobTimeoutMs', WORKER_DEFAULTS.jobTimeoutMs),
+    transactionTimeoutMs: ms(
+      'transactionTimeoutMs',
+      WORKER_DEFAULTS.transactionTimeoutMs,
+    ),
     cleanupIntervalMs: ms(
       'cleanupIntervalMs',
       WORKER_DEFAULTS.cleanupIntervalMs,
@@ -158,6 +219,12 @@ export function resolveWorkerOptions(raw: unknown): ResolvedWorkerOptions {
       WORKER_LIMITS.maxConnections,
     ),
   };
+}
+
+function resolveMode(value: unknown): 'auto' | 'manual' {
+  if (value === undefined) return WORKER_DEFAULTS.mode;
+  if (value === 'auto' || value === 'manual') return value;
+  throw optionError('worker.mode', value, "expected 'auto' or 'manual'");
 }
 
 function resolveQueueList(value: unknown): string[] {

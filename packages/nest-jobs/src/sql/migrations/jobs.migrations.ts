@@ -8,6 +8,15 @@ import { describeJobsTable, type JobsTable } from '../jobs-table.js';
 import { createTable } from './0001-create-table.js';
 import { addRetryPolicy } from './0002-add-retry-policy.js';
 import { addFinishedIndex } from './0003-add-finished-index.js';
+import { addReleases } from './0004-add-releases.js';
+import { addUniqueAndPriority } from './0005-add-unique-and-priority.js';
+import { addProgressAndHistory } from './0006-add-progress-and-history.js';
+import { addCancelled } from './0007-add-cancelled.js';
+import { addQueuesAndFailedIndex } from './0008-add-queues-and-failed-index.js';
+import { addSchedules } from './0009-add-schedules.js';
+import { addCheckpoints } from './0010-add-checkpoints.js';
+import { addFlowControl } from './0011-add-flow-control.js';
+import { addKeyStarts } from './0012-add-key-starts.js';
 import type { JobsMigrationDefinition } from './migration-definition.js';
 
 /** A TypeORM migration class (what `DataSourceOptions.migrations` accepts). */
@@ -24,6 +33,15 @@ export const MIGRATION_DEFINITIONS: readonly JobsMigrationDefinition[] = [
   createTable,
   addRetryPolicy,
   addFinishedIndex,
+  addReleases,
+  addUniqueAndPriority,
+  addProgressAndHistory,
+  addCancelled,
+  addQueuesAndFailedIndex,
+  addSchedules,
+  addCheckpoints,
+  addFlowControl,
+  addKeyStarts,
 ];
 
 /**

@@ -20,7 +20,11 @@ export interface TableAccess {
 /** Table privileges a process needs: what its enqueues, its worker and its sweeps send. */
 export function requiredTablePrivileges(options: {
   worker?: { enabled: boolean };
-  retention?: { completedMs: number | false; failedMs: number | false };
+  retention?: {
+    completedMs: number | false;
+    failedMs: number | false;
+    cancelledMs: number | false;
+  };
 }): string[] {
   // An enqueue is an INSERT ... RETURNING, which needs SELECT too.
   const needed = ['SELECT', 'INSERT'];
@@ -30,7 +34,8 @@ export function requiredTablePrivileges(options: {
   if (
     !retention ||
     retention.completedMs !== false ||
-    retention.failedMs !== false
+    retention.failedMs !== false ||
+    retention.cancelledMs !== false
   )
     needed.push('DELETE');
   return needed;

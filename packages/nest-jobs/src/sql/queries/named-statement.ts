@@ -12,6 +12,38 @@ export interface NamedStatement {
   readonly name: string;
   readonly text: string;
   readonly prepared: boolean;
+  /**
+   * The number of the clock parameter (the last one) when the text reads the time, else 0:
+   * the SqlRunner binds the JobsClock's value there, NULL unless a test pinned the time.
+   */
+  readonly clockParameter: number;
+}
+
+/**
+ * The time a statement works by: the test clock's when one is pinned, else the database's
+ * `now()`. In production the parameter is NULL, and `COALESCE(NULL, now())` is `now()` for
+ * the planner as for the executor (a stable expression, usable as an index bound).
+ */
+export const clockExpression = (parameter: number): string =>
+  `COALESCE($${parameter}::timestamptz, now())`;
+
+/** Every `now()` a builder wrote (case and inner spaces aside). */
+const NOW_CALL = /\bnow\s*\(\s*\)/gi;
+const PARAMETER = /\$(\d+)/g;
+
+/**
+ * `text` with each `now()` read from the clock parameter, numbered after the statement's
+ * own parameters, and that number (0 when the text does not read the time). Done here, for
+ * every statement, so that no builder can forget it; other clock functions
+ * (clock_timestamp(), CURRENT_TIMESTAMP...) are not rewritten and a unit test refuses them.
+ */
+function readTimeFromClock(text: string): [string, number] {
+  if (text.search(NOW_CALL) === -1) return [text, 0];
+  let last = 0;
+  for (const match of text.matchAll(PARAMETER))
+    last = Math.max(last, Number(match[1]));
+  const parameter = last + 1;
+  return [text.replace(NOW_CALL, clockExpression(parameter)), parameter];
 }
 
 /**
@@ -25,11 +57,15 @@ export function named(
   text: string,
   prepared = true,
 ): NamedStatement {
+  const [clocked, clockParameter] = readTimeFromClock(
+    text.replace(/\s+/g, ' ').trim(),
+  );
   return {
     name: `${jobs.statementPrefix}_${name}`,
     // The tag names the statement in pg_stat_activity and pg_stat_statements, prepared or not.
-    text: `/* nest-jobs:${name} */ ${text.replace(/\s+/g, ' ').trim()}`,
+    text: `/* nest-jobs:${name} */ ${clocked}`,
     prepared,
+    clockParameter,
   };
 }
 

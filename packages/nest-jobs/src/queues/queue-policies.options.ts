@@ -1,0 +1,196 @@
+import {
+  checkBoolean,
+  checkInteger,
+  checkName,
+  checkPlainObject,
+  optionError,
+  optionKeys,
+} from '../utils/option-checks.js';
+import { MS_PER_DAY } from '../jobs.constants.js';
+import type {
+  FailedJobKeyPolicy,
+  QueuePolicy,
+  QueueRateLimit,
+} from './queue-policy.interface.js';
+
+/** The delivery of an ordered queue, resolved. */
+export interface OrderedDelivery {
+  /** Whether a job failed for good holds its key's later jobs. */
+  readonly blockOnFailure: boolean;
+}
+
+/** `queuePolicies` resolved: only queues that have a policy are present. */
+export interface ResolvedQueuePolicies {
+  /** Ordered queues by name (a Map: a queue may be named `constructor`). */
+  readonly ordered: ReadonlyMap<string, OrderedDelivery>;
+  /** Cluster-wide limits of running jobs, by queue. */
+  readonly concurrency: ReadonlyMap<string, number>;
+  /** Cluster-wide limits of running jobs per key, by key-limited queue. */
+  readonly keyConcurrency: ReadonlyMap<string, number>;
+  /** Cluster-wide limits of starts per period, by queue. */
+  readonly rateLimit: ReadonlyMap<string, QueueRateLimit>;
+  /** Cluster-wide limits of starts per period of one key, by queue. */
+  readonly keyRateLimit: ReadonlyMap<string, QueueRateLimit>;
+  /**
+   * Queues whose jobs carry a `concurrencyKey` and are claimed key by key, round robin
+   * (`fair`, `keyConcurrency`, or `keyRateLimit` on a queue that is not ordered).
+   */
+  readonly keyed: ReadonlySet<string>;
+  /**
+   * Queues whose next job may become claimable only when a job of theirs ends (ordered or
+   * limited): a worker that wrote such an outcome claims from the queue at once.
+   */
+  readonly claimAfterOutcome: ReadonlySet<string>;
+}
+
+/** The largest cluster-wide `concurrency` of a queue. */
+export const MAX_QUEUE_CONCURRENCY = 100_000;
+
+const QUEUE_POLICY_KEYS = optionKeys<QueuePolicy>({
+  ordered: true,
+  onFailedJob: true,
+  concurrency: true,
+  keyConcurrency: true,
+  rateLimit: true,
+  keyRateLimit: true,
+  fair: true,
+});
+
+const RATE_LIMIT_KEYS = optionKeys<QueueRateLimit>({
+  limit: true,
+  periodMs: true,
+});
+
+/** The largest `rateLimit.limit`. */
+export const MAX_RATE_LIMIT = 1_000_000;
+
+const FAILED_JOB_KEY_POLICIES: readonly FailedJobKeyPolicy[] = [
+  'block',
+  'continue',
+];
+
+/**
+ * Validates the `queuePolicies` module option.
+ * @throws InvalidJobsOptionError naming the field (`queuePolicies.<queue>.<field>`).
+ */
+export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
+  const ordered = new Map<string, OrderedDelivery>();
+  const concurrency = new Map<string, number>();
+  const keyConcurrency = new Map<string, number>();
+  const rateLimit = new Map<string, QueueRateLimit>();
+  const keyRateLimit = new Map<string, QueueRateLimit>();
+  const keyed = new Set<string>();
+  const claimAfterOutcome = new Set<string>();
+  const resolved = {
+    ordered,
+    concurrency,
+    keyConcurrency,
+    rateLimit,
+    keyRateLimit,
+    keyed,
+    claimAfterOutcome,
+  };
+  if (value === undefined) return resolved;
+  const policies = checkPlainObject(
+    'queuePolicies',
+    value,
+    typeof value === 'object' && value !== null ? Object.keys(value) : [],
+  );
+  // Own enumerable entries only: nothing inherited becomes a policy.
+  for (const [queue, raw] of Object.entries(policies)) {
+    checkName('queuePolicies (queue name)', queue);
+    const path = `queuePolicies.${queue}`;
+    const policy = checkPlainObject(
+      path,
+      raw,
+      QUEUE_POLICY_KEYS,
+    ) as QueuePolicy;
+    const isOrdered =
+      policy.ordered === undefined
+        ? false
+        : checkBoolean(`${path}.ordered`, policy.ordered);
+    if (policy.onFailedJob !== undefined) {
+      if (!FAILED_JOB_KEY_POLICIES.includes(policy.onFailedJob))
+        throw optionError(
+          `${path}.onFailedJob`,
+          policy.onFailedJob,
+          `expected one of ${FAILED_JOB_KEY_POLICIES.map((p) => `'${p}'`).join(', ')}`,
+        );
+      if (!isOrdered)
+        throw optionError(
+          `${path}.onFailedJob`,
+          policy.onFailedJob,
+          'applies to ordered queues only: set ordered: true as well',
+        );
+    }
+    if (isOrdered) {
+      ordered.set(queue, {
+        blockOnFailure: (policy.onFailedJob ?? 'block') === 'block',
+      });
+      claimAfterOutcome.add(queue);
+    }
+    if (policy.concurrency !== undefined) {
+      concurrency.set(
+        queue,
+        checkInteger(
+          `${path}.concurrency`,
+          policy.concurrency,
+          1,
+          MAX_QUEUE_CONCURRENCY,
+        ),
+      );
+      claimAfterOutcome.add(queue);
+    }
+    if (policy.keyConcurrency !== undefined) {
+      const perKey = checkInteger(
+        `${path}.keyConcurrency`,
+        policy.keyConcurrency,
+        1,
+        MAX_QUEUE_CONCURRENCY,
+      );
+      if (isOrdered)
+        throw optionError(
+          `${path}.keyConcurrency`,
+          perKey,
+          'cannot be combined with ordered: an ordered queue runs one job per key already',
+        );
+      keyConcurrency.set(queue, perKey);
+      claimAfterOutcome.add(queue);
+    }
+    if (policy.rateLimit !== undefined)
+      rateLimit.set(queue, checkRate(`${path}.rateLimit`, policy.rateLimit));
+    if (policy.keyRateLimit !== undefined)
+      keyRateLimit.set(
+        queue,
+        checkRate(`${path}.keyRateLimit`, policy.keyRateLimit),
+      );
+    const fair =
+      policy.fair === undefined
+        ? false
+        : checkBoolean(`${path}.fair`, policy.fair);
+    if (fair && isOrdered)
+      throw optionError(
+        `${path}.fair`,
+        fair,
+        'cannot be combined with ordered: an ordered queue delivers its keys round robin already',
+      );
+    if (
+      !isOrdered &&
+      (fair || keyConcurrency.has(queue) || keyRateLimit.has(queue))
+    )
+      keyed.add(queue);
+  }
+  return resolved;
+}
+
+/** A `{ limit, periodMs }` of `rateLimit` or `keyRateLimit`, checked. */
+function checkRate(path: string, value: unknown): QueueRateLimit {
+  const rate = checkPlainObject(path, value, RATE_LIMIT_KEYS) as Record<
+    keyof QueueRateLimit,
+    unknown
+  >;
+  return {
+    limit: checkInteger(`${path}.limit`, rate.limit, 1, MAX_RATE_LIMIT),
+    periodMs: checkInteger(`${path}.periodMs`, rate.periodMs, 1, MS_PER_DAY),
+  };
+}
