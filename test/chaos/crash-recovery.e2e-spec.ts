@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  applicationNameOf,
   SELF_KILL_POINTS,
   type SelfKillPlan,
   type SelfKillPoint,
 } from './fixture/protocol.js';
 import type { RerunReason } from './harness/audit.js';
+import type { Incarnation } from './harness/cluster.js';
 import {
   CHAOS_WORKER,
   ChaosRun,
@@ -79,9 +81,34 @@ describe('chaos 2: kill -9 of workers under load', () => {
       let externalKills = 0;
       const minFreezes = Math.max(2, Math.round(2 * Math.sqrt(chaosScale())));
       const thaws: Promise<void>[] = [];
+      // A freeze counts once its victim's attempts were rescued while it slept (what the
+      // audit calls lease-lost-frozen): a victim that happened to hold nothing proves nothing.
+      let effectiveFreezes = 0;
+      const freeze = async (victim: Incarnation) => {
+        const frozenAt = Date.now();
+        await victim.freeze(CHAOS_WORKER.leaseMs + random(1_000, 2_000));
+        if (await rescuedWhileFrozen(victim.id, frozenAt))
+          effectiveFreezes += 1;
+      };
+      const rescuedWhileFrozen = async (incarnation: string, since: number) => {
+        const [row] = await run.db.query<{ rescued: boolean }>(
+          `SELECT EXISTS (
+             SELECT 1 FROM chaos_transitions claim
+             JOIN chaos_transitions rescue
+               ON rescue.job_id = claim.job_id AND rescue.attempts = claim.attempts
+              AND rescue.releases = claim.releases AND rescue.seq > claim.seq
+            WHERE claim.from_status = 'pending' AND claim.to_status = 'running'
+              AND claim.app LIKE $1 AND rescue.from_status = 'running'
+              AND rescue.last_error LIKE 'Lease expired while attempt%'
+              AND rescue.at >= to_timestamp($2 / 1000.0)
+          ) AS rescued`,
+          [`${applicationNameOf(incarnation)} (%`, since],
+        );
+        return row!.rescued;
+      };
       const chaosDone = () =>
         externalKills >= minExternalKills &&
-        thaws.length >= minFreezes &&
+        effectiveFreezes >= minFreezes &&
         SELF_KILL_POINTS.every((point) => fired(point) >= perPoint);
 
       // Producer: keeps a backlog while the chaos lasts (and at least minJobs in all).
@@ -113,7 +140,7 @@ describe('chaos 2: kill -9 of workers under load', () => {
           throw new Error(
             `chaos not done in time: ${externalKills}/${minExternalKills} external kills, self-kills ${JSON.stringify(
               Object.fromEntries(SELF_KILL_POINTS.map((p) => [p, fired(p)])),
-            )}, ${thaws.length}/${minFreezes} freezes, ${produced} jobs produced`,
+            )}, ${effectiveFreezes}/${minFreezes} freezes that cut work (${thaws.length} in all), ${produced} jobs produced`,
           );
         }
         await sleep(random(250, 800)); // the random moment of the next action
@@ -122,14 +149,15 @@ describe('chaos 2: kill -9 of workers under load', () => {
         if (supervisor.liveReady().length < 2 || victims.length === 0) continue;
         const victim = victims[random(0, victims.length - 1)]!;
         if (
-          thaws.length < minFreezes &&
+          effectiveFreezes < minFreezes &&
+          thaws.length < minFreezes * 4 &&
           !victim.frozen &&
+          (victim.status?.running ?? 0) > 0 &&
           Math.random() < 0.25
         ) {
-          // Frozen past its lease: its jobs are rescued and run elsewhere meanwhile.
-          thaws.push(
-            victim.freeze(CHAOS_WORKER.leaseMs + random(1_000, 2_000)),
-          );
+          // Frozen past its lease while running jobs: they are rescued and run elsewhere
+          // meanwhile.
+          thaws.push(freeze(victim));
         } else {
           victim.signal('SIGKILL');
           externalKills += 1;
