@@ -56,6 +56,47 @@ export class TcpProxy {
     for (const link of this.links) link.open = false;
   }
 
+  /**
+   * Partitions the moment a client sends bytes holding `marker` (they never reach the
+   * server): a statement is sent on a connection that was fine a moment before.
+   */
+  partitionWhenSent(marker: string): Promise<void> {
+    return this.partitionOn('sent', marker);
+  }
+
+  /**
+   * Partitions right after the server's bytes holding `marker` were passed on to the
+   * client: the answer arrives, and whatever the client sends next is lost.
+   */
+  partitionWhenAnswered(marker: string): Promise<void> {
+    return this.partitionOn('answered', marker);
+  }
+
+  private trigger: {
+    direction: 'sent' | 'answered';
+    marker: Buffer;
+    resolve: () => void;
+  } | null = null;
+
+  private partitionOn(
+    direction: 'sent' | 'answered',
+    marker: string,
+  ): Promise<void> {
+    return new Promise((resolve) => {
+      this.trigger = { direction, marker: Buffer.from(marker), resolve };
+    });
+  }
+
+  /** Partitions when `chunk`, going `direction`, sets off the partition asked for. */
+  private inspect(direction: 'sent' | 'answered', chunk: Buffer): void {
+    const trigger = this.trigger;
+    if (trigger?.direction !== direction || !chunk.includes(trigger.marker))
+      return;
+    this.trigger = null;
+    this.partition();
+    trigger.resolve();
+  }
+
   /** New connections reach the server again; the frozen ones stay frozen. */
   heal(): void {
     this.partitioned = false;
@@ -84,8 +125,12 @@ export class TcpProxy {
     link.upstream = upstream;
     upstream.on('error', () => undefined);
     upstream.on('close', () => this.drop(link));
+    // Before the forwarding: a chunk that partitions is not passed on.
+    client.on('data', (chunk: Buffer) => this.inspect('sent', chunk));
     forward(client, upstream, link);
     forward(upstream, client, link);
+    // After the forwarding: the chunk went through, what follows does not.
+    upstream.on('data', (chunk: Buffer) => this.inspect('answered', chunk));
   }
 
   /** A side closed while the link was open: close the other, as a real network would show. */

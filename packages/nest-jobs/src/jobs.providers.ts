@@ -84,6 +84,7 @@ async function statementNames(
   if (names.setting !== 'auto' || !dataSource.isInitialized) return names;
   const pooler = await detectTransactionPooler(
     dedicatedConnectionConfig(dataSource, 'pooler check'),
+    options.worker.queryTimeoutMs,
   );
   if (pooler)
     names.disable(

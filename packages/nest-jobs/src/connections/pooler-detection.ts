@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { endConnection } from './client-shutdown.js';
+import { withClientTimeouts } from './connection-config.js';
 import { connectionCheckQueries as q } from '../sql/queries/connection-check.queries.js';
 
 /** Rounds of the check: a pooler may hand the borrowed server connection elsewhere once. */
@@ -16,9 +18,12 @@ const ROUNDS = 3;
  */
 export async function detectTransactionPooler(
   config: pg.ClientConfig,
+  /** Bound of each step (connect, statement, goodbye): start-up must not hang on a partition. */
+  timeoutMs: number,
 ): Promise<string | null> {
-  const a = new pg.Client(config);
-  const b = new pg.Client(config);
+  const bounded = withClientTimeouts(config, timeoutMs);
+  const a = new pg.Client(bounded);
+  const b = new pg.Client(bounded);
   // A connection dropped between statements is reported as an 'error' event.
   for (const client of [a, b]) client.on('error', () => undefined);
   try {
@@ -37,8 +42,8 @@ export async function detectTransactionPooler(
     return null;
   } finally {
     await Promise.all([
-      a.end().catch(() => undefined),
-      b.end().catch(() => undefined),
+      endConnection(a, timeoutMs),
+      endConnection(b, timeoutMs),
     ]);
   }
 }

@@ -84,14 +84,16 @@ export class NotificationListener {
       await client.connect();
       await client.query(this.listenStatement);
     } catch (error) {
-      await client.end().catch(() => undefined);
+      // Bounded: a connection that failed during a partition never answers a goodbye, and
+      // close() awaits this connect.
+      await endConnection(client, this.liveness.closeTimeoutMs);
       this.scheduleReconnect(error);
       return;
     } finally {
       this.connecting = null;
     }
     if (this.closed) {
-      await client.end().catch(() => undefined);
+      await endConnection(client, this.liveness.closeTimeoutMs);
       return;
     }
     if (this.failures > 0) this.logger.log('LISTEN connection re-established');
