@@ -489,29 +489,18 @@ describe('recurring jobs: declared and run-time schedules', () => {
   it('a stored row changed by hand: a refused payload skips the occurrence, an unreadable schedule goes dormant; both advance', async () => {
     const { app: made } = await app([Picky]);
     const schedules = made.get(JobsSchedules);
-    await schedules.add({
-      name: 'refused',
-      job: 'picky.job',
-      cron: '* * * * * *',
-    });
-    await schedules.add({
-      name: 'broken',
-      job: 'picky.job',
-      cron: '* * * * * *',
-    });
-    await schedules.add({
-      name: 'hung',
-      job: 'picky.job',
-      cron: '* * * * * *',
-    });
+    // Added far from due, then changed and made due in one statement: no occurrence can
+    // be enqueued from the rows as they were added, however slow the machine.
+    for (const name of ['refused', 'broken', 'hung'])
+      await schedules.add({ name, job: 'picky.job', cron: '0 0 1 1 *' });
     await db.query(
-      `UPDATE nest_jobs_schedules SET payload = '{"hang": true}' WHERE name = 'hung'`,
-    );
-    await db.query(
-      `UPDATE nest_jobs_schedules SET payload = '{"bad": true}' WHERE name = 'refused'`,
-    );
-    await db.query(
-      `UPDATE nest_jobs_schedules SET cron = 'not a cron' WHERE name = 'broken'`,
+      `UPDATE nest_jobs_schedules
+          SET cron = CASE name WHEN 'broken' THEN 'not a cron' ELSE '* * * * * *' END,
+              payload = CASE name WHEN 'hung' THEN '{"hang": true}'::jsonb
+                                  WHEN 'refused' THEN '{"bad": true}'::jsonb
+                                  ELSE payload END,
+              next_run_at = now()
+        WHERE name IN ('refused', 'broken', 'hung')`,
     );
     const log = made.get(EventLog);
     await waitFor(
