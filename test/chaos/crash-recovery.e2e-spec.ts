@@ -84,11 +84,17 @@ describe('chaos 2: kill -9 of workers under load', () => {
       // A freeze counts once its victim's attempts were rescued while it slept (what the
       // audit calls lease-lost-frozen): a victim that happened to hold nothing proves nothing.
       let effectiveFreezes = 0;
+      let freezesInProgress = 0;
       const freeze = async (victim: Incarnation) => {
-        const frozenAt = Date.now();
-        await victim.freeze(CHAOS_WORKER.leaseMs + random(1_000, 2_000));
-        if (await rescuedWhileFrozen(victim.id, frozenAt))
-          effectiveFreezes += 1;
+        freezesInProgress += 1;
+        try {
+          const frozenAt = Date.now();
+          await victim.freeze(CHAOS_WORKER.leaseMs + random(1_000, 2_000));
+          if (await rescuedWhileFrozen(victim.id, frozenAt))
+            effectiveFreezes += 1;
+        } finally {
+          freezesInProgress -= 1;
+        }
       };
       const rescuedWhileFrozen = async (incarnation: string, since: number) => {
         const [row] = await run.db.query<{ rescued: boolean }>(
@@ -147,21 +153,23 @@ describe('chaos 2: kill -9 of workers under load', () => {
         // Plain workers only: an incarnation with a plan must get to fire it.
         const victims = supervisor.liveReady().filter((i) => !i.plan);
         if (supervisor.liveReady().length < 2 || victims.length === 0) continue;
-        const victim = victims[random(0, victims.length - 1)]!;
         if (
           effectiveFreezes < minFreezes &&
-          thaws.length < minFreezes * 4 &&
-          !victim.frozen &&
-          (victim.status?.running ?? 0) > 0 &&
-          Math.random() < 0.25
+          freezesInProgress === 0 &&
+          Math.random() < 0.3
         ) {
-          // Frozen past its lease while running jobs: they are rescued and run elsewhere
-          // meanwhile.
-          thaws.push(freeze(victim));
-        } else {
-          victim.signal('SIGKILL');
-          externalKills += 1;
+          // Frozen past its lease, preferably while running jobs: they are rescued and run
+          // elsewhere meanwhile. One freeze at a time, until enough of them cut work.
+          const unfrozen = victims.filter((i) => !i.frozen);
+          const busy = unfrozen.filter((i) => (i.status?.running ?? 0) > 0);
+          const candidates = busy.length > 0 ? busy : unfrozen;
+          if (candidates.length > 0) {
+            thaws.push(freeze(candidates[random(0, candidates.length - 1)]!));
+            continue;
+          }
         }
+        victims[random(0, victims.length - 1)]!.signal('SIGKILL');
+        externalKills += 1;
       }
       await Promise.all(thaws);
       await production;

@@ -157,19 +157,24 @@ describe('ordered queues', () => {
   }, 120_000);
 
   it('claims take the keys round robin: with fewer slots than keys, every key advances in turn', async () => {
-    const jobs = (await app(ordered(), { concurrency: 2 })).get(JobsService);
+    const made = await app(ordered(), { concurrency: 2 });
+    const jobs = made.get(JobsService);
     const keys = ['a', 'b', 'c', 'd', 'e'];
     const last: string[] = [];
-    for (const key of keys)
-      last.push(
-        (
-          await jobs.enqueueMany(
-            'step',
-            Array.from({ length: 8 }, (_, n) => ({ key, n, ms: 10 })),
-            { orderingKey: key },
-          )
-        ).at(-1)!,
-      );
+    // One transaction: every key is there when the first claim looks (enqueued one after
+    // another, the first keys would take turns before the last one exists).
+    await made.get(DataSource).transaction(async (manager) => {
+      for (const key of keys)
+        last.push(
+          (
+            await jobs.enqueueMany(
+              'step',
+              Array.from({ length: 8 }, (_, n) => ({ key, n, ms: 10 })),
+              { orderingKey: key, manager },
+            )
+          ).at(-1)!,
+        );
+    });
     for (const id of last) await waitForStatus(db, id, 'completed', WAIT);
     // Within every window of 10 consecutive starts (two rounds of five keys), each key
     // started at least once: no key waited while others took two turns more.
