@@ -3,6 +3,7 @@ import { InvalidJobsOptionError } from '../../../packages/nest-jobs/src/errors/i
 import { optionError as fail } from '../../../packages/nest-jobs/src/utils/option-checks.js';
 import {
   checkUniqueOptions,
+  uniqueKeyMaker,
   uniqueKeyOf,
 } from '../../../packages/nest-jobs/src/unique/unique-key.js';
 
@@ -67,5 +68,44 @@ describe('uniqueKeyOf with by', () => {
     expect(() => keyBy(['v'], payload)).toThrow(InvalidJobsOptionError);
     expect(() => keyBy(['v'], payload)).toThrow(/unique\.by/);
     expect(() => keyBy(['v'], { v: 10n })).toThrow(/unique\.by/);
+  });
+});
+
+describe('uniqueKeyMaker', () => {
+  const spec = (options: object) =>
+    checkUniqueOptions('unique', options, fail)!;
+
+  it('writes the parts one call shares once: explicit key, one per job name, the period bucket', () => {
+    const now = 1_700_000_000_000;
+    const keyed = uniqueKeyMaker(
+      spec({ key: 'charge:7' }),
+      'job',
+      'unique',
+      fail,
+      now,
+    );
+    expect(keyed({ a: 1 })).toBe('3:job|k:charge:7');
+    expect(keyed({ a: 2 })).toBe('3:job|k:charge:7');
+    expect(uniqueKeyMaker(spec({}), 'job', 'unique', fail, now)({})).toBe(
+      '3:job|t',
+    );
+    const periodic = uniqueKeyMaker(
+      spec({ by: ['id'], periodMs: 60_000 }),
+      'job',
+      'unique',
+      fail,
+      now,
+    );
+    expect(periodic({ id: 5 })).toBe(`3:job|f:[5]@${Math.floor(now / 60_000)}`);
+    expect(periodic({ id: 5 })).toBe(
+      uniqueKeyOf(
+        spec({ by: ['id'], periodMs: 60_000 }),
+        'job',
+        { id: 5 },
+        'unique',
+        fail,
+        now,
+      ),
+    );
   });
 });
