@@ -45,7 +45,7 @@ function progressLine(run) {
     : `EXACTLY-ONCE VIOLATION: ${r.verify.problems.join('; ')}`;
   switch (run.scenario) {
     case 'enqueue':
-      return `single ${Math.round(r.single.rate)} jobs/s, bulk ${Math.round(r.bulk.rate)} jobs/s; ${check}`;
+      return `single ${Math.round(r.single.rate)} jobs/s, bulk ${Math.round(r.bulk.rate)} jobs/s${r.uniquePairs ? `; interleaved bulk plain ${Math.round(r.uniquePairs.plainRate)} / unique ${Math.round(r.uniquePairs.uniqueRate)} jobs/s (${r.uniquePairs.ratio.toFixed(2)}x; Node ms/1k ${r.uniquePairs.nodeMsPer1k.plain.toFixed(2)} / ${r.uniquePairs.nodeMsPer1k.unique.toFixed(2)})` : ''}; ${check}`;
     case 'drain':
       return `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`}; ${check}`;
     case 'latency':

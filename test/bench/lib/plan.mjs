@@ -156,6 +156,16 @@ export function separatelyRankedParts(scenario) {
         figure: (result) => result.bulk.rate,
         take: (result, median) => ({ ...result, bulk: median.bulk }),
       },
+      // BENCH_UNIQUE=pairs: the interleaved unique/plain batches, ranked by their ratio.
+      {
+        part: 'uniquePairs',
+        metric: (result) => result.uniquePairs?.ratio ?? 0,
+        figure: (result) => result.uniquePairs?.ratio ?? null,
+        take: (result, median) =>
+          median.uniquePairs
+            ? { ...result, uniquePairs: median.uniquePairs }
+            : result,
+      },
     ];
   if (scenario === 'latency')
     return ['p95', 'p99', 'max'].map((percentile) => ({

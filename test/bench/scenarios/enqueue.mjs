@@ -58,8 +58,14 @@ export async function run({ adapter, sizes, pgPid }) {
   const bulkStatements = stopRecording();
   const bulkJobs = sizes.enqueueBulkTotal;
 
+  const uniquePairs =
+    process.env.BENCH_UNIQUE === 'pairs' && adapter.enqueueManyUnique
+      ? await interleavedUniqueBatches(adapter, sizes, bulkFirst + bulkJobs)
+      : null;
+
   const rows = await adapter.countJobs();
-  const expectedRows = warmRows + singleCalls + bulkJobs;
+  const expectedRows =
+    warmRows + singleCalls + bulkJobs + (uniquePairs?.jobs ?? 0);
   const problems =
     rows === expectedRows
       ? []
@@ -85,6 +91,54 @@ export async function run({ adapter, sizes, pgPid }) {
       cpu: bulk,
       statements: bulkStatements,
     },
+    ...(uniquePairs ? { uniquePairs } : {}),
     verify: { ok: problems.length === 0, problems },
+  };
+}
+
+/**
+ * BENCH_UNIQUE=pairs (issue 20): after the bulk phase, as many batches again, plain and
+ * unique (`unique: { by: ['seq'] }`) in turn, the first of each pair alternating. Two
+ * separate runs put minutes between the two figures, and on a shared machine the load
+ * moves in between (their ratio spread from 0.4 to 1.9); batches side by side meet the
+ * same load. Rates are jobs over the summed wall time of each kind's batches; the server
+ * CPU cannot be split between kinds (one server), the Node CPU can.
+ */
+async function interleavedUniqueBatches(adapter, sizes, firstSeq) {
+  let seq = firstSeq;
+  const batch = sizes.enqueueBulkBatch;
+  const pairs = Math.max(1, Math.floor(sizes.enqueueBulkTotal / batch));
+  const kinds = {
+    plain: { send: (seqs) => adapter.enqueueMany(seqs), ms: 0, nodeMs: 0 },
+    unique: {
+      send: (seqs) => adapter.enqueueManyUnique(seqs),
+      ms: 0,
+      nodeMs: 0,
+    },
+  };
+  for (let i = 0; i < pairs; i += 1) {
+    for (const kind of i % 2 ? ['unique', 'plain'] : ['plain', 'unique']) {
+      const seqs = Array.from({ length: batch }, () => seq++);
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await kinds[kind].send(seqs);
+      kinds[kind].ms += performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      kinds[kind].nodeMs += (cpu.user + cpu.system) / 1000;
+    }
+  }
+  const jobs = pairs * batch;
+  const rate = (kind) => jobs / (kinds[kind].ms / 1000);
+  return {
+    jobs: 2 * jobs,
+    batch,
+    pairs,
+    plainRate: rate('plain'),
+    uniqueRate: rate('unique'),
+    ratio: rate('unique') / rate('plain'),
+    nodeMsPer1k: {
+      plain: (kinds.plain.nodeMs / jobs) * 1000,
+      unique: (kinds.unique.nodeMs / jobs) * 1000,
+    },
   };
 }

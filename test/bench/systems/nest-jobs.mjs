@@ -259,6 +259,14 @@ export function createAdapter({ url, variant }) {
               seqs.map((seq) => ({ seq })),
               UNIQUE ? { unique: { by: ['seq'] } } : undefined,
             ),
+    // The unique form of enqueueMany, whatever BENCH_UNIQUE says: the enqueue scenario's
+    // interleaved batches (BENCH_UNIQUE=pairs) set it against enqueueMany's plain batches.
+    enqueueManyUnique: (seqs) =>
+      (workerJobs ?? jobs).enqueueMany(
+        jobName,
+        seqs.map((seq) => ({ seq })),
+        { unique: { by: ['seq'] } },
+      ),
     enqueueKeyed: (seqs, key) =>
       (workerJobs ?? jobs).enqueueMany(
         'noop-ordered',

@@ -273,6 +273,38 @@ describe('unique jobs', () => {
     expect(await count()).toBe(4);
   });
 
+  it('keys that already grow go out unsorted: a held one among them is still reported with its id, pooled and in a transaction', async () => {
+    const held = await jobs.enqueue('report.build', { account: 'a2' });
+    const other = await suite.app({
+      providers: [Reports],
+      jobsModule: JobsModule.forRoot({ worker: { enabled: false } }),
+    });
+    const otherJobs = other.get(JobsService);
+    // Keys ["a1"] < ["a2"] < ["a3"]: the rows go as given, first without ON CONFLICT.
+    const pooled = await otherJobs.enqueueManyWithOutcome('report.build', [
+      { account: 'a1' },
+      { account: 'a2' },
+      { account: 'a3' },
+    ]);
+    expect(pooled).toEqual([
+      { id: expect.any(String), duplicate: false },
+      { id: held, duplicate: true },
+      { id: expect.any(String), duplicate: false },
+    ]);
+    const inTransaction = await other
+      .get(DataSource)
+      .transaction((manager) =>
+        otherJobs.enqueueManyWithOutcome(
+          'report.build',
+          [{ account: 'a0' }, { account: 'a2' }, { account: 'a4' }],
+          { manager },
+        ),
+      );
+    expect(inTransaction.map((o) => o.duplicate)).toEqual([false, true, false]);
+    expect(inTransaction[1]!.id).toBe(held);
+    expect(await count()).toBe(5);
+  });
+
   it("enqueue returns the existing job's id for a duplicate", async () => {
     const first = await jobs.enqueue(Reports, 'build', { account: 'a' });
     const again = await jobs.enqueue(Reports, 'build', {

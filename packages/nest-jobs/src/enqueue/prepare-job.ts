@@ -36,7 +36,7 @@ import { isThenable } from '../utils/value-checks.js';
 import { unsafeCharacter } from '../utils/postgres-text.js';
 import {
   checkUniqueOptions,
-  uniqueKeyOf,
+  uniqueKeyMaker,
   type UniqueSpec,
 } from '../unique/unique-key.js';
 import { optionError } from '../utils/option-checks.js';
@@ -95,6 +95,8 @@ export interface JobTemplate {
   readonly nowMs: number;
   /** The job's uniqueness (enqueue option, else the handler's), or null. */
   readonly unique: UniqueSpec | null;
+  /** The unique key of a payload of this call (uniqueKeyMaker), or null when not unique. */
+  readonly uniqueKeyOf: ((payload: unknown) => string) | null;
   /** Where errors of the options point (`jobs[3].`). */
   readonly prefix: string;
   readonly priority: number;
@@ -210,6 +212,10 @@ function readTemplate(
     dueNow: runAt === null ? !delayMs : runAt.getTime() <= nowMs,
     nowMs,
     unique,
+    uniqueKeyOf:
+      unique === null
+        ? null
+        : uniqueKeyMaker(unique, name, `${prefix}unique`, optionError, nowMs),
     prefix,
     priority:
       options.priority !== undefined
@@ -315,16 +321,7 @@ export function prepareRow(
       priority: template.priority,
       payloadBytes,
       uniqueKey:
-        template.unique === null
-          ? null
-          : uniqueKeyOf(
-              template.unique,
-              name,
-              payload,
-              `${template.prefix}unique`,
-              optionError,
-              template.nowMs,
-            ),
+        template.uniqueKeyOf === null ? null : template.uniqueKeyOf(payload),
       uniqueStates: template.unique === null ? null : template.unique.states,
       orderingKey: template.orderingKey,
       keySequenced: template.keySequenced,

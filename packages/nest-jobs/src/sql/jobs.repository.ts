@@ -36,6 +36,7 @@ import type { TableAccess } from './migrations/table-access.js';
 import { SqlRunner, type PgPool, type SqlExecutor } from './sql-runner.js';
 import { StatementNames } from './statement-names.js';
 import { uniqueIndexName } from './unique-index.js';
+import { orderUniqueRows } from './unique-rows.js';
 import { INSTANCE_NAME } from '../utils/instance-name.js';
 import { JobsClock } from '../clock/jobs-clock.js';
 
@@ -147,16 +148,6 @@ function keyLimitedClaimValues(
   ];
 }
 
-/** Rows without a key first, then by key (code unit order: any one order will do). */
-function byUniqueKey(a: NewJobRow, b: NewJobRow): number {
-  const x = a.uniqueKey;
-  const y = b.uniqueKey;
-  if (x === y) return 0;
-  if (x === null) return -1;
-  if (y === null) return 1;
-  return x < y ? -1 : 1;
-}
-
 /** A row returned by insertFull. */
 interface UniqueInsertRow {
   id: string;
@@ -251,42 +242,25 @@ export class JobsRepository {
   }
 
   /**
-   * Rows of which some are unique or have a priority (insertFull): a key given twice in `rows` is inserted once, and its
-   * later rows are duplicates of the first (one statement cannot touch a row twice, and
-   * two callers coalesced into one statement must fare as if sent one after the other).
+   * Rows of which some are unique or have a priority (insertFull): a key given twice in
+   * `rows` is inserted once, and its later rows are duplicates of the first; keys go out in
+   * one order (see orderUniqueRows).
    */
   private async insertFull(
     rows: readonly NewJobRow[],
     manager: EntityManager | undefined,
   ): Promise<ExistingIds> {
-    const firstWithKey = new Map<string, number>();
-    const duplicateOf: number[] = [];
-    const sent: NewJobRow[] = [];
-    for (let i = 0; i < rows.length; i += 1) {
-      const key = rows[i]!.uniqueKey;
-      const first = key === null ? undefined : firstWithKey.get(key);
-      if (first !== undefined) {
-        duplicateOf[i] = first;
-        continue;
-      }
-      if (key !== null) firstWithKey.set(key, i);
-      sent.push(rows[i]!);
-    }
-    // Keys inserted in one order everywhere: two statements holding keys the other wants
-    // next (producers giving overlapping keys in other orders) would wait on each other
-    // until PostgreSQL aborts one as a deadlock. Sorted, a statement only ever waits for
-    // one that is ahead of it. Rows already in order (keys of ids that grow) cost one pass.
-    if (firstWithKey.size > 1) sent.sort(byUniqueKey);
+    const { sent, duplicateOf, indexOfKey } = orderUniqueRows(rows);
     const existing: (string | undefined)[] = new Array(rows.length);
     const record = (returned: readonly UniqueInsertRow[]) => {
       for (const row of returned) {
-        if (row.duplicate) existing[firstWithKey.get(row.uniqueKey!)!] = row.id;
+        if (row.duplicate) existing[indexOfKey(row.uniqueKey!)] = row.id;
       }
     };
     const notifying = manager !== undefined;
     if (!notifying && (await this.insertFresh(sent))) {
-      duplicateOf.forEach((first, i) => {
-        existing[i] = rows[first]!.id;
+      duplicateOf?.forEach((first, i) => {
+        existing[i] = rows[first!]!.id;
       });
       return existing;
     }
@@ -304,8 +278,8 @@ export class JobsRepository {
     else if (manager?.queryRunner?.isTransactionActive)
       await insertRuns(manager);
     else await this.sql.transaction(insertRuns);
-    duplicateOf.forEach((first, i) => {
-      existing[i] = existing[first] ?? rows[first]!.id;
+    duplicateOf?.forEach((first, i) => {
+      existing[i] = existing[first!] ?? rows[first!]!.id;
     });
     return existing;
   }
