@@ -240,7 +240,8 @@ describe('ClaimSizer: claims stay short whatever batchSize says', () => {
     for (let i = 0; i < 20; i += 1) sizer.record(120, 24, 3);
     expect(sizer.size).toBe(1000);
     // The server itself slow per row (0.25 ms) in every recent claim: cut as before.
-    for (let i = 0; i < CLAIM_TIMING.window; i += 1) sizer.record(1000, 260, 250);
+    for (let i = 0; i < CLAIM_TIMING.window; i += 1)
+      sizer.record(1000, 260, 250);
     expect(sizer.size).toBe(CLAIM_TIMING.targetMs / 0.25);
   });
 
@@ -272,7 +273,7 @@ describe('ClaimScheduler: short claims under load, overlapping when large or slo
     expect(claims.map((c) => c.limit)).toEqual([1000, 100, 100]);
   });
 
-  it('a backlog claimed from a contended server keeps its full size: the wait in node is not the rows\' cost', async () => {
+  it("a backlog claimed from a contended server keeps its full size: the wait in node is not the rows' cost", async () => {
     const { claimScheduler, claims, clock } = scheduler(2000, 1000);
     claimScheduler.wake();
     clock.now += 250; // 250 ms in node, 9 ms on the server
