@@ -1,6 +1,6 @@
 import { JobStatus } from '../../enums/job-status.enum.js';
 import type { JobsTable } from '../jobs-table.js';
-import { named } from './named-statement.js';
+import { named, statementElapsedMs } from './named-statement.js';
 import { claimStartedAt } from './start-clock.js';
 
 /**
@@ -9,7 +9,7 @@ import { claimStartedAt } from './start-clock.js';
  * would compute numeric).
  *
  * `statementMs`: how long the statement had run on the server when this row was returned
- * (clock_timestamp() is read per row; the last row's is the statement's own time, before
+ * (statementElapsedMs is read per row; the last row's is the statement's own time, before
  * its commit). The worker sizes its claims by it (ClaimSizer): the time node sees also holds
  * the round trip, the commit's WAL flush and its own event loop's delays, which grow with
  * everything else the machine does, not with the rows claimed (issue 25, point 6).
@@ -19,7 +19,7 @@ export const CLAIM_RETURNING = `job.id, job.job_type AS "jobType", job.payload::
                job.retry_policy::text AS "retryPolicy", job.trace_id AS "traceId",
                date_part('epoch', job.created_at) * 1000 AS "createdAtMs",
                job.checkpoint::text AS checkpoint, job.payload_bytes AS "payloadBytes",
-               date_part('epoch', clock_timestamp() - statement_timestamp()) * 1000 AS "statementMs"`;
+               ${statementElapsedMs} AS "statementMs"`;
 
 /** Claiming: due pending jobs become running attempts of this worker. */
 export const jobClaimQueries = (t: JobsTable) => ({
