@@ -12,22 +12,23 @@
  * CLAIM_RETURNING), not the time node waited for its answer. That also holds the round trip,
  * the commit's wait for the WAL flush and this process's event loop's delays: costs of each
  * claim, not of each row, that grow with everything the machine does. Four worker processes
- * draining one queue on two cores waited 24 ms for claims the server ran in about 1 ms (most
- * of it commits queued for the WAL flush); read as time per row, that cut claims from 700
- * rows to 120, and more claims meant more commits, each as slow: the four drained at 0.62-0.65x
- * one process (issue 25, point 6). Bigger claims amortise such costs; only the statement's
- * own time says what a row costs.
+ * draining one queue on two cores waited 24 ms for claims the server ran in about 3 ms (most
+ * of it commits queued for the WAL flush); read as time per row, that cut claims from 700-900
+ * rows to about 120, and more claims meant more commits, each as slow: the four drained at
+ * 0.47-0.81x one process (issue 25, point 6). Bigger claims amortise such costs; only the
+ * statement's own time says what a row costs. A wait before it runs (a lock on the table,
+ * taken when the statement is parsed) is not counted either.
  *
  * The server's time waits too, when claims run side by side: for CPU on a busy machine, for
  * buffer locks on the pages they all claim from (the claim index's first leaf pages, the heap
- * pages of the oldest rows). Those four processes' claims spent 14-23 µs per row on the server
- * in their fastest tenth, 41-46 µs at the median and 83-113 µs in their slowest tenth, where
- * one process alone spent 16 / 24 / 39 µs: the rows cost the same, the waits differ. So the
- * per-row cost is the least of the last CLAIM_TIMING.window claims (as TCP's BBR takes the
- * least recent round trip for the path's own delay, the rest being queueing): waits come and
- * go from claim to claim, and cutting claims for them only adds claims, and more waits. A
- * server slow for every claim (e.g. busy with a stream of inserts) is slow in the fastest
- * one too, and claims are cut as before.
+ * pages of the oldest rows). Those four processes' claims spent 14-36 µs per row on the server
+ * in their fastest tenth, 33-73 µs at the median and 61-190 µs in their slowest tenth, where
+ * one process alone spent 12-18 / 19-30 / 26-44 µs (seven runs each, a shared machine):
+ * the rows cost the same, the waits differ. So the per-row cost is the least of the last
+ * CLAIM_TIMING.window claims (as TCP's BBR takes the least recent round trip for the path's
+ * own delay, the rest being queueing): waits come and go from claim to claim, and cutting
+ * claims for them only adds claims, and more waits. A server slow for every claim (e.g. busy
+ * with a stream of inserts) is slow in the fastest one too, and claims are cut as before.
  */
 export const CLAIM_TIMING = {
   /** What a claim's statement should take on the server, in milliseconds. */
