@@ -15,7 +15,14 @@ let stats = new Map();
 function statFor(kind) {
   let stat = stats.get(kind);
   if (!stat) {
-    stat = { count: 0, ms: 0, rows: 0, durations: [] };
+    stat = {
+      count: 0,
+      ms: 0,
+      rows: 0,
+      durations: [],
+      serverDurations: [],
+      serverPerRow: [],
+    };
     stats.set(kind, stat);
   }
   return stat;
@@ -44,6 +51,17 @@ function record(kind, started, result) {
   const rows = Array.isArray(result) ? result.at(-1) : result;
   stat.rows += rows?.rowCount ?? rows?.rows?.length ?? 0;
   if (stat.durations.length < 200_000) stat.durations.push(ms);
+  // nest-jobs' claims say how long they ran on the server (statementMs, the last row's).
+  const server = rows?.rows?.at?.(-1)?.statementMs;
+  if (typeof server === 'number' && stat.serverDurations.length < 200_000)
+    stat.serverDurations.push(server);
+  const returned = rows?.rows?.length ?? 0;
+  if (
+    typeof server === 'number' &&
+    returned >= 20 &&
+    stat.serverPerRow.length < 200_000
+  )
+    stat.serverPerRow.push(server / returned);
 }
 
 /** Installs the wrapper once; `classifier(text, name)` names the kind of each statement. */
@@ -88,22 +106,34 @@ export function startRecording() {
   recording = true;
 }
 
-/** Stops recording; returns { kind: { count, ms, rows, p50Ms, p99Ms } }. */
+/** Stops recording; returns { kind: { count, ms, rows, p50Ms, p99Ms, serverP50Ms, serverP99Ms } }. */
 export function stopRecording() {
   recording = false;
   const out = {};
   for (const [kind, stat] of stats) {
-    const sorted = Float64Array.from(stat.durations).sort();
-    const at = (p) =>
-      sorted.length
-        ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
-        : null;
+    const quantiles = (values) => {
+      const sorted = Float64Array.from(values).sort();
+      return (p) =>
+        sorted.length
+          ? sorted[
+              Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)
+            ]
+          : null;
+    };
+    const at = quantiles(stat.durations);
+    const onServer = quantiles(stat.serverDurations);
     out[kind] = {
       count: stat.count,
       ms: stat.ms,
       rows: stat.rows,
       p50Ms: at(0.5),
       p99Ms: at(0.99),
+      // The statement's own time on the server, where it said (null elsewhere).
+      serverP50Ms: onServer(0.5),
+      serverP99Ms: onServer(0.99),
+      // Per claimed row (claims of 20 rows or more), p10 / p50 / p90: how much concurrent
+      // claims spread what a row seems to cost.
+      serverPerRowMs: [0.1, 0.5, 0.9].map(quantiles(stat.serverPerRow)),
     };
   }
   return out;

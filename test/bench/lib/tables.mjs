@@ -744,6 +744,43 @@ function contentionCpu(r) {
   const pg = (r.cpu.pgSeconds / r.completed) * 1000;
   return `${num(node + pg, 3)} (${num(node, 3)} + ${num(pg, 3)})`;
 }
+/**
+ * What the database saw of a contention run: index entries read per claimed job (a claim
+ * skipping rows that other processes hold reads more of them), updates per job, and the mean
+ * number of the run's backends in each state at a sample (waiting on a lock, the WAL...).
+ */
+function databaseNote(run) {
+  const r = run.result;
+  const per = (n) => num(n / r.completed, 2);
+  const indexes = r.counters.indexes
+    .filter((i) => i.read > 0)
+    .map((i) => `${i.name} ${per(i.read)} read / ${per(i.fetched)} fetched`)
+    .join(', ');
+  const waits = Object.entries(r.waits?.meanBackends ?? {})
+    .slice(0, 6)
+    .map(([key, n]) => `${key} ${num(n, 2)}`)
+    .join(', ');
+  const server =
+    r.claimServerP50Ms == null
+      ? ''
+      : `claim p50 on the server ${ms(r.claimServerP50Ms)} ms (in node ${ms(r.claimP50Ms)}), µs per row on the server p10 / p50 / p90 per process ${(
+          r.claimServerPerRowMs ?? []
+        )
+          .filter(Boolean)
+          .map((q) =>
+            q.map((v) => (v == null ? '–' : num(v * 1000, 0))).join('/'),
+          )
+          .join(', ')}; `;
+  const statements = Object.entries(r.statements ?? {})
+    .sort((a, b) => b[1].count - a[1].count)
+    .map(
+      ([kind, s]) =>
+        `${kind} ${num((s.count / r.completed) * 1000, 1)} (${num(s.rows / Math.max(1, s.count), 0)} rows each)`,
+    )
+    .join(', ');
+  return `${label(run)}, ${r.processes} process(es), ${server}statements /1k jobs: ${statements}; per job: ${indexes || 'no index read'}; backends at a sample (mean over ${r.waits?.samples ?? 0}): ${waits || 'none active'}`;
+}
+
 function contentionSection(runs, targets) {
   const headers = [
     'system',
@@ -791,6 +828,7 @@ function contentionSection(runs, targets) {
         contentionCpu(r),
         checkCell(run),
       ]);
+      if (r.counters) notes.push(databaseNote(run));
       if (run !== one && ok(one)) {
         const x = r.rate / one.result.rate;
         const cpuPerJob = (res) =>

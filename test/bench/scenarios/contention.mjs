@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ledger } from '../child/ledger.mjs';
 import { settledState, verifyExactlyOnce } from '../child/verify.mjs';
+import { counterDelta, sampleWaits, tableCounters } from '../lib/db-probe.mjs';
 import { cpuBetween, cpuMark } from '../lib/proc-stats.mjs';
 import { sleep } from '../lib/stats.mjs';
 import { loadJobs } from './drain.mjs';
@@ -72,6 +73,8 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
     if (ready < processes)
       throw new Error(`${processes - ready} worker process(es) did not boot`);
 
+    const countersBefore = await tableCounters(config.url);
+    const stopSampling = await sampleWaits(config.url);
     for (const { child } of workers) child.send({ type: 'start' });
     const capAt = performance.now() + sizes.drainCapSeconds * 1000;
     let finished = false;
@@ -95,6 +98,7 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
     }
     const endedAt = wallNow();
     const endMark = cpuMark(pgPid);
+    const waits = await stopSampling();
     if (failure) throw failure;
     const completed = finished ? jobs : jobs - (await adapter.remaining());
 
@@ -103,6 +107,10 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
     if (failure) throw failure;
     if (done.some((d) => d === null))
       throw new Error('a worker process exited without its ledger');
+    const counters = counterDelta(
+      countersBefore,
+      await tableCounters(config.url),
+    );
 
     // The merged ledger: a seq run in two processes is a duplicate like one run twice in one.
     ledger.reset(jobs);
@@ -122,6 +130,7 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
       ledger.outOfRange += d.outOfRange;
       perProcess.push({
         handled: mine,
+        statements: d.statements,
         claim: d.statements.claim ?? null,
         cpuSeconds: d.cpuSeconds,
       });
@@ -149,11 +158,22 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
       // The slowest process's median claim: contention shows in the worst one.
       claimP50Ms: Math.max(...claims.map((c) => c.p50Ms ?? 0)),
       claimP99Ms: Math.max(...claims.map((c) => c.p99Ms ?? 0)),
+      // The same on the server (nest-jobs' claims report it; null for the other systems).
+      claimServerP50Ms: claims.some((c) => c.serverP50Ms != null)
+        ? Math.max(...claims.map((c) => c.serverP50Ms ?? 0))
+        : null,
+      // Per process: p10 / p50 / p90 of server ms per claimed row.
+      claimServerPerRowMs: claims.map((c) => c.serverPerRowMs ?? null),
       perProcessHandled: perProcess.map((p) => p.handled),
       // Node CPU of every worker process over the drain: on a machine others load, N
       // processes get N shares of the cores, so CPU per job (with PostgreSQL's) is what
       // shows contention, where the rate may not.
       nodeCpuSeconds: perProcess.reduce((a, p) => a + p.cpuSeconds, 0),
+      // Statements of every process by kind: count, rows, and their time in node.
+      statements: mergeStatements(perProcess.map((p) => p.statements)),
+      // What the database saw: entries read per index, and backends by wait event.
+      counters,
+      waits,
       verify,
     };
   } finally {
@@ -161,4 +181,17 @@ export async function run({ adapter, sizes, pgPid, system, extra, config }) {
       if (child.exitCode === null && child.signalCode === null)
         child.kill('SIGKILL');
   }
+}
+
+/** Counts, rows and node-side milliseconds of each kind of statement, summed over processes. */
+function mergeStatements(list) {
+  const out = {};
+  for (const statements of list)
+    for (const [kind, stat] of Object.entries(statements ?? {})) {
+      const sum = (out[kind] ??= { count: 0, rows: 0, ms: 0 });
+      sum.count += stat.count;
+      sum.rows += stat.rows;
+      sum.ms += stat.ms;
+    }
+  return out;
 }

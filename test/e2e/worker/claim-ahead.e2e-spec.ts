@@ -165,16 +165,14 @@ describe('worker: claiming ahead of free slots', () => {
     await app.close();
   });
 
-  it('a large claim the database was slow to answer cuts the next claims, whatever batchSize says', async () => {
-    const gate = new Gate();
-    gate.open();
+  /** A worker of 400 slots claiming 200 at most, whose queue holds 100 jobs it has not seen. */
+  async function pausedWithBacklog(gate: Gate) {
     const { app, handlers } = await start(gate, {
       concurrency: 400,
       batchSize: 200,
     });
     const status = app.get(JobsWorkerStatus);
     expect(status.snapshot().claimSize).toBe(200);
-    // 100 due jobs the worker may not claim yet, then a claim of them held up by a lock.
     const control = app.get(JobsQueueControl);
     await control.pause('ahead');
     await waitFor('the worker to see the queue paused', () =>
@@ -184,14 +182,25 @@ describe('worker: claiming ahead of free slots', () => {
       'ahead.run',
       Array.from({ length: 100 }, () => ({})),
     );
+    return { app, handlers, status, control };
+  }
+
+  // The worker sizes claims by the claim statement's own time on the server (issue 25,
+  // point 6): a wait outside it is a cost of that claim, not of its rows, and cutting
+  // claims for it only makes more claims wait.
+  it('a claim held up by a lock before it ran does not cut the next claims', async () => {
+    const gate = new Gate();
+    gate.open();
+    const { app, handlers, status, control } = await pausedWithBacklog(gate);
     const runner = app.get(DataSource).createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     try {
       await runner.query(`LOCK TABLE nest_jobs IN EXCLUSIVE MODE`);
       await control.resume('ahead');
-      // Held for 300 ms at least: 100 rows in that long is 3 ms a row, where 25 ms of
-      // claim holds 8 rows, so the size falls to its floor.
+      // Held for 300 ms at least: 3 ms a row as node sees it, where 25 ms of claim holds
+      // 8 rows. The statement takes its lock when it is parsed, before its execution (and
+      // the clock statementMs is read on) starts.
       await waitFor('a claim waiting on the lock for 300 ms', async () => {
         const [row] = await db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
@@ -209,6 +218,34 @@ describe('worker: claiming ahead of free slots', () => {
     await waitFor('the 100 jobs to run', () =>
       handlers.ran.length === 100 ? true : undefined,
     );
+    expect(status.snapshot().claimSize).toBe(200);
+  });
+
+  it('a claim whose rows the server was slow to claim cuts the next claims, whatever batchSize says', async () => {
+    const gate = new Gate();
+    gate.open();
+    const { handlers, status, control } = await pausedWithBacklog(gate);
+    // Every row the claim takes costs the server 3 ms (a trigger on the claim's update):
+    // 100 rows in 300 ms at least, where 25 ms of claim holds 8, so the size falls to its
+    // floor.
+    await db.query(
+      `CREATE FUNCTION slow_claimed_row() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN PERFORM pg_sleep(0.003); RETURN NEW; END $$`,
+    );
+    await db.query(
+      `CREATE TRIGGER slow_claimed_row BEFORE UPDATE ON nest_jobs FOR EACH ROW
+       WHEN (OLD.status = 'pending' AND NEW.status = 'running')
+       EXECUTE FUNCTION slow_claimed_row()`,
+    );
+    try {
+      await control.resume('ahead');
+      await waitFor('the 100 jobs to run', () =>
+        handlers.ran.length === 100 ? true : undefined,
+      );
+    } finally {
+      await db.query(`DROP TRIGGER slow_claimed_row ON nest_jobs`);
+      await db.query(`DROP FUNCTION slow_claimed_row()`);
+    }
     expect(status.snapshot().claimSize).toBe(50);
   });
 });

@@ -9,8 +9,8 @@ import type { ClaimedJobRow } from '../../../packages/nest-jobs/src/sql/job-rows
 interface PendingClaim {
   readonly queue: string;
   readonly limit: number;
-  /** Answers the claim with `rows` jobs. */
-  answer(rows: number): Promise<void>;
+  /** Answers the claim with `rows` jobs, the statement having run `statementMs` on the server. */
+  answer(rows: number, statementMs?: number): Promise<void>;
   fail(error: Error): Promise<void>;
 }
 
@@ -47,9 +47,12 @@ function scheduler(
           claims.push({
             queue,
             limit,
-            answer: (rows) => {
+            answer: (rows, statementMs) => {
               resolve(
-                Array.from({ length: rows }, () => ({}) as ClaimedJobRow),
+                Array.from(
+                  { length: rows },
+                  () => ({ statementMs }) as ClaimedJobRow,
+                ),
               );
               return settle().then(settle);
             },
@@ -228,6 +231,34 @@ describe('ClaimSizer: claims stay short whatever batchSize says', () => {
     sizer.record(100, 10_000);
     expect(sizer.size).toBe(10);
   });
+
+  it("sizes by the statement's time on the server, not by the wait in this process", () => {
+    // Four processes on one queue: node waited 24 ms for claims the server ran in 1-3 ms
+    // (commits queued for the WAL flush, a busy event loop). The rows cost what the server
+    // spent on them; the rest is a cost of each claim, which bigger claims amortise.
+    const sizer = new ClaimSizer(1000);
+    for (let i = 0; i < 20; i += 1) sizer.record(120, 24, 3);
+    expect(sizer.size).toBe(1000);
+    // The server itself slow per row (0.25 ms) in every recent claim: cut as before.
+    for (let i = 0; i < CLAIM_TIMING.window; i += 1)
+      sizer.record(1000, 260, 250);
+    expect(sizer.size).toBe(CLAIM_TIMING.targetMs / 0.25);
+  });
+
+  it('takes the fastest of the recent claims for what a row costs: waits on other claims come and go', () => {
+    const sizer = new ClaimSizer(1000);
+    // Contended claims spend 2-5x as long per row as the fastest ones around them.
+    const perRowMs = [0.02, 0.1, 0.05, 0.09, 0.04, 0.1, 0.08, 0.06];
+    for (const ms of perRowMs) sizer.record(500, 100, ms * 500);
+    expect(sizer.size).toBe(1000); // 25 ms / 0.02 ms
+    // Once the fast one is older than the window, the fastest left counts.
+    sizer.record(500, 100, 0.1 * 500);
+    expect(sizer.size).toBe(Math.floor(CLAIM_TIMING.targetMs / 0.04));
+    // Slow in every recent claim: the server is slow per row, claims are cut.
+    for (let i = 0; i < CLAIM_TIMING.window; i += 1)
+      sizer.record(500, 100, 0.1 * 500);
+    expect(sizer.size).toBe(CLAIM_TIMING.targetMs / 0.1);
+  });
 });
 
 describe('ClaimScheduler: short claims under load, overlapping when large or slow', () => {
@@ -240,6 +271,16 @@ describe('ClaimScheduler: short claims under load, overlapping when large or slo
     expect(claimScheduler.claimSize).toBe(100);
     // A backlog (it came back full): two claims of 100 at once, not one of 1,000.
     expect(claims.map((c) => c.limit)).toEqual([1000, 100, 100]);
+  });
+
+  it("a backlog claimed from a contended server keeps its full size: the wait in node is not the rows' cost", async () => {
+    const { claimScheduler, claims, clock } = scheduler(2000, 1000);
+    claimScheduler.wake();
+    clock.now += 250; // 250 ms in node, 9 ms on the server
+    await claims[0]!.answer(1000, 9);
+    expect(claimScheduler.claimSize).toBe(1000);
+    // The backlog is claimed by a claim of 1,000 (the free slots), not by two of 100.
+    expect(claims.map((c) => c.limit)).toEqual([1000, 1000]);
   });
 
   it('a queue woken while its claim is out gets a second claim once that claim is slow', async () => {

@@ -50,6 +50,11 @@ export interface ClaimedJobRow {
   payloadBytes: Buffer | null;
   /** Its ordering key: returned by the claim of ordered queues only. */
   orderingKey?: string;
+  /**
+   * Milliseconds the claim statement had run on the server when it returned this row (the
+   * last row's: the statement's time before its commit); what ClaimSizer sizes claims by.
+   */
+  statementMs?: number;
 }
 
 /**

@@ -53,7 +53,7 @@ export interface ClaimLimits {
  * jobs are probably due. A claim asks for at most ClaimSizer's size: `batchSize` (for a
  * queue with a backlog, what it may claim ahead, if more: one round trip per `batchSize`
  * jobs would bound a worker of few slots by its claims' round trips), cut
- * under load so that a claim stays short (see claim-size.ts). A second claim of a queue
+ * under load so that a claim stays short on the server (see claim-size.ts). A second claim of a queue
  * goes out while one is in flight when the queue has a backlog and a full-sized claim fits
  * (the next batch is on its way while the database answers the current one, instead of one
  * round trip after it), or when the queue was woken and its claim out is slow
@@ -287,7 +287,11 @@ export class ClaimScheduler {
       (rows) => {
         const short = rows.length < limit;
         for (const resolve of waiting) resolve(short);
-        this.sizer.record(rows.length, this.now() - sentAt);
+        this.sizer.record(
+          rows.length,
+          this.now() - sentAt,
+          statementMsOf(rows),
+        );
         this.claimed(queue, limit, rows, sentAt);
         return short;
       },
@@ -353,4 +357,17 @@ export class ClaimScheduler {
       for (const resolve of this.settledWaiters.splice(0)) resolve();
     return true;
   }
+}
+
+/**
+ * How long the claim statement ran on the server: the latest time a row was returned at (a
+ * capped claim may merge the rows of two statements: the longer one counts). Undefined when
+ * the rows do not say (no row, or rows a claim statement did not make).
+ */
+function statementMsOf(rows: readonly ClaimedJobRow[]): number | undefined {
+  let latest: number | undefined;
+  for (const { statementMs: ms } of rows)
+    if (typeof ms === 'number' && (latest === undefined || ms > latest))
+      latest = ms;
+  return latest;
 }

@@ -1,18 +1,25 @@
 import { JobStatus } from '../../enums/job-status.enum.js';
 import type { JobsTable } from '../jobs-table.js';
-import { named } from './named-statement.js';
+import { named, statementElapsedMs } from './named-statement.js';
 import { claimStartedAt } from './start-clock.js';
 
 /**
  * What a claim returns of each job: only what the worker cannot know (not the queue it
  * asked for), and the creation time as float8 epoch milliseconds (date_part: extract()
  * would compute numeric).
+ *
+ * `statementMs`: how long the statement had run on the server when this row was returned
+ * (statementElapsedMs is read per row; the last row's is the statement's own time, before
+ * its commit). The worker sizes its claims by it (ClaimSizer): the time node sees also holds
+ * the round trip, the commit's WAL flush and its own event loop's delays, which grow with
+ * everything else the machine does, not with the rows claimed (issue 25, point 6).
  */
 export const CLAIM_RETURNING = `job.id, job.job_type AS "jobType", job.payload::text AS payload,
                job.attempts AS attempt, job.releases, job.max_retries AS "maxRetries",
                job.retry_policy::text AS "retryPolicy", job.trace_id AS "traceId",
                date_part('epoch', job.created_at) * 1000 AS "createdAtMs",
-               job.checkpoint::text AS checkpoint, job.payload_bytes AS "payloadBytes"`;
+               job.checkpoint::text AS checkpoint, job.payload_bytes AS "payloadBytes",
+               ${statementElapsedMs} AS "statementMs"`;
 
 /** Claiming: due pending jobs become running attempts of this worker. */
 export const jobClaimQueries = (t: JobsTable) => ({

@@ -27,6 +27,17 @@ export interface NamedStatement {
 export const clockExpression = (parameter: number): string =>
   `COALESCE($${parameter}::timestamptz, now())`;
 
+/**
+ * Milliseconds the current statement has run on the server when this is evaluated (per row
+ * in a RETURNING list): a duration on the server's own clock, not a reading of the time. The
+ * worker sizes its claims by it (see ClaimSizer), as it times them in node with
+ * performance.now(), so a test's pinned clock must not pin it and it is not read from the
+ * clock parameter. The one other use of PostgreSQL's time functions a statement may make:
+ * test/unit/sql/clock-statements.spec.ts leaves it out before refusing the rest.
+ */
+export const statementElapsedMs =
+  "date_part('epoch', clock_timestamp() - statement_timestamp()) * 1000";
+
 /** Every `now()` a builder wrote (case and inner spaces aside). */
 const NOW_CALL = /\bnow\s*\(\s*\)/gi;
 const PARAMETER = /\$(\d+)/g;
