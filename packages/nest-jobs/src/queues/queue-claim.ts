@@ -50,7 +50,7 @@ export function queueClaim(
     const keys: OrderedClaim | KeyLimitedClaim | null = delivery
       ? { blockOnFailure: delivery.blockOnFailure, afterKey }
       : keyed.has(queue)
-        ? { perKey, afterKey }
+        ? { perKey, afterKey, weights: policies.weights.get(queue) }
         : null;
     const rows =
       cap !== undefined ||

@@ -38,6 +38,8 @@ import { StatementNames } from './statement-names.js';
 import { uniqueIndexName } from './unique-index.js';
 import { INSTANCE_NAME } from '../utils/instance-name.js';
 import { JobsClock } from '../clock/jobs-clock.js';
+import type { KeyWeights } from '../queues/queue-policies.options.js';
+import { walkKeys } from './key-walks.js';
 
 /** What a heartbeat found of the attempts it was given, by `attemptKey`. */
 export interface HeartbeatResult {
@@ -98,6 +100,8 @@ export interface KeyLimitedClaim {
   readonly perKey: number | undefined;
   /** The key to start after ('': the first), for round robin across claims. */
   readonly afterKey: string;
+  /** The keys' weights (`fair: { weights }`; undefined: every key weighs 1). */
+  readonly weights?: KeyWeights;
 }
 
 /** $1..$8 of claimOrdered; `rated`: the queue or its keys are rate limited. */
@@ -129,12 +133,12 @@ function keyLimitedClaimValues(
   queue: string,
   limit: number,
   leaseMs: number,
-  { perKey, afterKey }: KeyLimitedClaim,
+  { perKey, afterKey, weights }: KeyLimitedClaim,
   keyRate: StartRate | undefined,
   share: number | null,
   rated = false,
 ): unknown[] {
-  return [
+  const values: unknown[] = [
     queue,
     limit,
     leaseMs,
@@ -145,6 +149,9 @@ function keyLimitedClaimValues(
     share,
     rated,
   ];
+  // claimKeyWeighted's $10 and $11.
+  if (weights) values.push(weights.json, weights.defaultWeight);
+  return values;
 }
 
 /** Rows without a key first, then by key (code unit order: any one order will do). */
@@ -501,27 +508,20 @@ export class JobsRepository {
     leaseMs: number,
     keys: KeyLimitedClaim,
   ): Promise<ClaimedJobRow[]> {
-    const q = this.queries;
-    const rows = (
-      await this.sql.run(
-        q.claimKeyLimited,
-        keyLimitedClaimValues(queue, limit, leaseMs, keys, undefined, 1),
-      )
-    ).rows as ClaimedJobRow[];
-    if (rows.length > 0 && rows.length < limit) {
-      const more = await this.sql.run(
-        q.claimKeyLimited,
-        keyLimitedClaimValues(
-          queue,
-          limit - rows.length,
-          leaseMs,
-          keys,
-          undefined,
-          null,
-        ),
-      );
-      rows.push(...(more.rows as ClaimedJobRow[]));
-    }
+    const statement = keys.weights
+      ? this.queries.claimKeyWeighted
+      : this.queries.claimKeyLimited;
+    const rows = await walkKeys(
+      limit,
+      keys.weights,
+      async (n, share) =>
+        (
+          await this.sql.run(
+            statement,
+            keyLimitedClaimValues(queue, n, leaseMs, keys, undefined, share),
+          )
+        ).rows as ClaimedJobRow[],
+    );
     return this.claimedRows(rows, queue);
   }
 
@@ -598,7 +598,7 @@ export class JobsRepository {
             : 'perKey' in keys
               ? await this.sql.runOn(
                   tx,
-                  q.claimKeyLimited,
+                  keys.weights ? q.claimKeyWeighted : q.claimKeyLimited,
                   keyLimitedClaimValues(
                     queue,
                     n,
@@ -624,12 +624,15 @@ export class JobsRepository {
             ]);
         };
         const keyed = keys !== null && 'perKey' in keys;
-        rows = await claimOn(room, keyed ? 1 : null);
-        await record(rows);
-        if (keyed && rows.length > 0 && rows.length < room) {
-          const more = await claimOn(room - rows.length, null);
-          await record(more);
-          rows.push(...more);
+        if (keyed)
+          rows = await walkKeys(room, keys.weights, async (n, share) => {
+            const claimed = await claimOn(n, share);
+            await record(claimed);
+            return claimed;
+          });
+        else {
+          rows = await claimOn(room, null);
+          await record(rows);
         }
         rateSpent(rows.length);
         // A key whose window is spent while it has jobs waiting: claim again when it
