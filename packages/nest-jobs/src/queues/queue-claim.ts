@@ -24,8 +24,11 @@ export function queueClaim(
   repository: JobsRepository,
   policies: ResolvedQueuePolicies,
   leaseMs: number,
-  /** Asks for a claim of every queue in `delayMs` (a rate-limited queue's window reopens). */
-  wakeAfter: (delayMs: number) => void = () => undefined,
+  /**
+   * Asks for a claim of every queue in `delayMs`: the rate of `queue` (or of one of its
+   * keys) allowed no more starts, and its window reopens then.
+   */
+  wakeAfter: (delayMs: number, queue: string) => void = () => undefined,
 ): QueueClaim {
   const { ordered, concurrency, keyConcurrency, rateLimit, keyRateLimit } =
     policies;
@@ -61,7 +64,12 @@ export function queueClaim(
             queue,
             limit,
             leaseMs,
-            { cap, rate, keyRate, onRateLimited: wakeAfter },
+            {
+              cap,
+              rate,
+              keyRate,
+              onRateLimited: (delayMs) => wakeAfter(delayMs, queue),
+            },
             keys,
           )
         : keys === null
