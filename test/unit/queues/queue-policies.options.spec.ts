@@ -76,11 +76,19 @@ describe('queuePolicies module option', () => {
       ['tenant:vip', 5],
     ]);
     expect(tenants.defaultWeight).toBe(1);
-    expect(JSON.parse(tenants.json)).toEqual({ 'tenant:big': 3, 'tenant:vip': 5 });
-    expect(weights.get('heavy')).toMatchObject({ defaultWeight: 2, json: '{}' });
+    expect(JSON.parse(tenants.json)).toEqual({
+      'tenant:big': 3,
+      'tenant:vip': 5,
+    });
+    expect(weights.get('heavy')).toMatchObject({
+      defaultWeight: 2,
+      json: '{}',
+    });
     // A key that is also an Object.prototype name is an own key like any other.
     const proto = resolveQueuePolicies({
-      q: { fair: { weights: JSON.parse('{"__proto__": 2, "constructor": 3}') } },
+      q: {
+        fair: { weights: JSON.parse('{"__proto__": 2, "constructor": 3}') },
+      },
     }).weights.get('q')!;
     expect(JSON.parse(proto.json)).toEqual(
       JSON.parse('{"__proto__": 2, "constructor": 3}'),

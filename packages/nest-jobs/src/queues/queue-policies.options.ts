@@ -270,12 +270,7 @@ function checkFairDelivery(path: string, value: object): KeyWeights | null {
       checkName(`${path}.weights (key)`, key);
       byKey.set(
         key,
-        checkInteger(
-          `${path}.weights.${key}`,
-          weight,
-          1,
-          MAX_KEY_WEIGHT,
-        ),
+        checkInteger(`${path}.weights.${key}`, weight, 1, MAX_KEY_WEIGHT),
       );
     }
   }
