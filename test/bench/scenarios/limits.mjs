@@ -29,7 +29,10 @@ export async function run({ adapter, sizes }) {
   limitProbe.reset(rate ? sizes.limitRateHoldMs : sizes.limitConcurrencyHoldMs);
   for (let first = 0; first < total; first += 1_000)
     await adapter.enqueueLimited(
-      Array.from({ length: Math.min(1_000, total - first) }, (_, i) => first + i),
+      Array.from(
+        { length: Math.min(1_000, total - first) },
+        (_, i) => first + i,
+      ),
     );
   await adapter.analyze();
 

@@ -102,7 +102,10 @@ VARIANTS['limit-rate'] = {
   limitMode: 'rate',
   queuePolicies: {
     limited: {
-      rateLimit: { limit: LIMITS.limitRate, periodMs: LIMITS.limitRatePeriodMs },
+      rateLimit: {
+        limit: LIMITS.limitRate,
+        periodMs: LIMITS.limitRatePeriodMs,
+      },
     },
   },
   describe: `${LIMITS.limitWorkers} worker contexts, each its own DataSource and worker: { concurrency: ${LIMITS.limitSlots} }; queuePolicies: { limited: { rateLimit: { limit: ${LIMITS.limitRate}, periodMs: ${LIMITS.limitRatePeriodMs} } } }`,
@@ -189,8 +192,12 @@ Job({ name: 'noop-limited', queue: 'limited' })(
 );
 
 function moduleFor(dataSource, worker, settings) {
-  const { ordered = false, fair = false, limitMode, queuePolicies = {} } =
-    settings;
+  const {
+    ordered = false,
+    fair = false,
+    limitMode,
+    queuePolicies = {},
+  } = settings;
   class BenchJobsModule {}
   Module({
     imports: [
@@ -352,7 +359,9 @@ export function createAdapter({ url, variant }) {
       workerApp = null;
       workerJobs = null;
       await Promise.all(limitWorkers.map(({ app }) => app.close()));
-      await Promise.all(limitWorkers.map(({ dataSource: own }) => own.destroy()));
+      await Promise.all(
+        limitWorkers.map(({ dataSource: own }) => own.destroy()),
+      );
       limitWorkers.length = 0;
     },
     /** The limited queue's starts as the library recorded them (started_at), epoch ms. */

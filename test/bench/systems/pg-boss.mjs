@@ -157,7 +157,9 @@ export function createAdapter({ url, variant }) {
     },
     async stopWorker() {
       if (nodes.length) {
-        await Promise.all(nodes.map((node) => node.offWork(QUEUE, { wait: true })));
+        await Promise.all(
+          nodes.map((node) => node.offWork(QUEUE, { wait: true })),
+        );
         return;
       }
       await boss.offWork(QUEUE, { wait: true });
