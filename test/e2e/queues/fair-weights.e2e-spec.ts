@@ -48,12 +48,13 @@ describe('fair queues with weights per key', () => {
     concurrency: number,
     batchSize: number,
     weights: Record<string, number>,
+    keyConcurrency?: number,
   ) =>
     suite.app({
       providers: [Tenants],
       jobsModule: JobsModule.forRoot({
         runMigrations: true,
-        queuePolicies: { weighted: { fair: { weights } } },
+        queuePolicies: { weighted: { fair: { weights }, keyConcurrency } },
         worker: { concurrency, batchSize, claimAhead: 0, pollIntervalMs: 100 },
       }),
     });
@@ -103,5 +104,19 @@ describe('fair queues with weights per key', () => {
     expect(early.a).toBeLessThanOrEqual(0.82);
     // Work-conserving: once a key ran out, the other took every slot.
     expect(starts.length).toBe(600);
+  }, 90_000);
+
+  it('a key-limited queue (its claims under the queue lock) splits its claims by weight too', async () => {
+    // keyConcurrency makes the claim count each key's running jobs under the queue's lock
+    // (claimCapped). At 1,000 it does not bind here: where it binds, a key at its limit takes
+    // nothing and the others take its share (the running count includes jobs whose outcome
+    // is not written yet). b is the heavier key: without weights, a (walked first after every
+    // claim's last key, b) took the rest of each claim, 0.98 of the starts.
+    const jobs = (await app(100, 100, { b: 3 }, 1_000)).get(JobsService);
+    const ids = await flood(jobs, ['a', 'b'], 300, 20);
+    for (const id of ids) await waitForStatus(db, id, 'completed', WAIT);
+    const early = shares(starts.slice(0, 300));
+    expect(early.b).toBeGreaterThanOrEqual(0.68);
+    expect(early.b).toBeLessThanOrEqual(0.82);
   }, 90_000);
 });

@@ -50,10 +50,15 @@ export function queueClaim(
     const rate = rateLimit.get(queue);
     const keyRate = keyRateLimit.get(queue);
     const afterKey = cursors.get(queue) ?? '';
+    const weights = policies.weights.get(queue);
+    // With weights, the next claim goes on from where this one's round stopped.
+    const lastWalk = weights
+      ? { rows: [] as readonly ClaimedJobRow[] }
+      : undefined;
     const keys: OrderedClaim | KeyLimitedClaim | null = delivery
       ? { blockOnFailure: delivery.blockOnFailure, afterKey }
       : keyed.has(queue)
-        ? { perKey, afterKey, weights: policies.weights.get(queue) }
+        ? { perKey, afterKey, weights, lastWalk }
         : null;
     const rows =
       cap !== undefined ||
@@ -78,7 +83,7 @@ export function queueClaim(
             ? await repository.claimFair(queue, limit, leaseMs, keys)
             : await repository.claimOrdered(queue, limit, leaseMs, keys);
     if (keys && rows.length > 0)
-      cursors.set(queue, lastKeyWalked(rows, afterKey));
+      cursors.set(queue, lastKeyWalked(lastWalk?.rows ?? rows, afterKey));
     return rows;
   };
 }

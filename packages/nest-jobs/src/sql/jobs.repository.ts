@@ -102,6 +102,12 @@ export interface KeyLimitedClaim {
   readonly afterKey: string;
   /** The keys' weights (`fair: { weights }`; undefined: every key weighs 1). */
   readonly weights?: KeyWeights;
+  /**
+   * Filled with the rows of the claim's last walk that claimed any: with weights, where the
+   * claim's round stopped (its walks all start at `afterKey`), so the next claim goes on
+   * from there instead of giving the first keys after `afterKey` every partial round.
+   */
+  readonly lastWalk?: { rows: readonly ClaimedJobRow[] };
 }
 
 /** $1..$8 of claimOrdered; `rated`: the queue or its keys are rate limited. */
@@ -521,6 +527,7 @@ export class JobsRepository {
             keyLimitedClaimValues(queue, n, leaseMs, keys, undefined, share),
           )
         ).rows as ClaimedJobRow[],
+      keys.lastWalk,
     );
     return this.claimedRows(rows, queue);
   }
@@ -625,11 +632,16 @@ export class JobsRepository {
         };
         const keyed = keys !== null && 'perKey' in keys;
         if (keyed)
-          rows = await walkKeys(room, keys.weights, async (n, share) => {
-            const claimed = await claimOn(n, share);
-            await record(claimed);
-            return claimed;
-          });
+          rows = await walkKeys(
+            room,
+            keys.weights,
+            async (n, share) => {
+              const claimed = await claimOn(n, share);
+              await record(claimed);
+              return claimed;
+            },
+            keys.lastWalk,
+          );
         else {
           rows = await claimOn(room, null);
           await record(rows);

@@ -15,8 +15,15 @@ export async function walkKeys(
   room: number,
   weights: KeyWeights | undefined,
   walk: (n: number, share: number | null) => Promise<ClaimedJobRow[]>,
+  /** Given the rows of the last walk that claimed any (see KeyLimitedClaim.lastWalk). */
+  lastWalk?: { rows: readonly ClaimedJobRow[] },
 ): Promise<ClaimedJobRow[]> {
-  const rows = await walk(room, 1);
+  const walked = async (n: number, share: number | null) => {
+    const claimed = await walk(n, share);
+    if (lastWalk && claimed.length > 0) lastWalk.rows = claimed;
+    return claimed;
+  };
+  const rows = await walked(room, 1);
   if (rows.length === 0 || rows.length >= room) return rows;
   if (weights) {
     const keys = new Set(rows.map((row) => row.orderingKey ?? ''));
@@ -24,10 +31,10 @@ export async function walkKeys(
     for (const key of keys)
       turn += weights.byKey.get(key) ?? weights.defaultWeight;
     const turns = Math.ceil((room - rows.length) / turn);
-    const weighted = await walk(room - rows.length, turns);
+    const weighted = await walked(room - rows.length, turns);
     rows.push(...weighted);
     if (weighted.length === 0 || rows.length >= room) return rows;
   }
-  rows.push(...(await walk(room - rows.length, null)));
+  rows.push(...(await walked(room - rows.length, null)));
   return rows;
 }
