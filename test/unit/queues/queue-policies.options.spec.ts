@@ -126,6 +126,8 @@ describe('queuePolicies module option', () => {
       /unknown option/,
     ],
     [{ q: { fair: 1 } }, 'queuePolicies.q.fair', /true or false/],
+    [{ q: { fair: new Map() } }, 'queuePolicies.q.fair', /plain object/],
+    [{ q: { fair: [] } }, 'queuePolicies.q.fair', /plain object/],
     [
       { q: { fair: { weights: { a: 1.5 } } } },
       'queuePolicies.q.fair.weights.a',

@@ -224,6 +224,12 @@ export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
  * weights and a default of 1: the plain fair claim).
  */
 function checkFairDelivery(path: string, value: object): KeyWeights | null {
+  if (!isPlainObject(value))
+    throw optionError(
+      path,
+      value,
+      'expected true, false or a plain object { weights, defaultWeight }',
+    );
   const fair = checkPlainObject(path, value, FAIR_DELIVERY_KEYS) as Record<
     keyof FairDelivery,
     unknown
@@ -241,12 +247,7 @@ function checkFairDelivery(path: string, value: object): KeyWeights | null {
   if (fair.weights !== undefined) {
     const given = fair.weights;
     // A Map, an array or a class instance would be read as no weights at all: refused.
-    if (
-      typeof given !== 'object' ||
-      given === null ||
-      Array.isArray(given) ||
-      ![Object.prototype, null].includes(Object.getPrototypeOf(given))
-    )
+    if (!isPlainObject(given))
       throw optionError(
         `${path}.weights`,
         given,
@@ -281,6 +282,16 @@ function checkFairDelivery(path: string, value: object): KeyWeights | null {
     json: JSON.stringify(Object.fromEntries(byKey)),
     defaultWeight,
   };
+}
+
+/** An object literal (or `Object.create(null)`): not an array, a Map or a class instance. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(value))
+  );
 }
 
 /** A `{ limit, periodMs }` of `rateLimit` or `keyRateLimit`, checked. */
