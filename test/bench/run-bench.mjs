@@ -58,6 +58,10 @@ function progressLine(run) {
       return `${r.processes} process(es): ${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.completed}/${r.jobs})`}, per process ${r.perProcessHandled.join(' / ')}, claim p50 ${r.claimP50Ms?.toFixed(2)} ms; ${check}`;
     case 'ordered':
       return `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`}; ${r.smallKeysDoneMs == null ? 'the small keys did not all run' : `small keys done after ${Math.round(r.smallKeysDoneMs)} ms (${r.bigJobsBeforeSmallDone} of the big key's jobs ran first)`}; ${check}`;
+    case 'limits':
+      return r.mode === 'rate'
+        ? `${Math.round(r.rate)} jobs/s against ${r.limit} per ${r.periodMs} ms; most starts in a window ${r.maxInWindow} (handler clock)${r.maxInWindowSystem == null ? '' : `, ${r.maxInWindowSystem} (the system's record)`}; per period ${r.perWindow.join(' ')}${r.perWindowSystem ? ` (system: ${r.perWindowSystem.join(' ')})` : ''}; ${check}`
+        : `${Math.round(r.rate)} jobs/s${r.finished ? '' : ` (did not finish: ${r.handled}/${r.jobs})`} against a limit of ${r.limit} running (${r.slots} slots, ${r.holdMs} ms per job: at best ${Math.round((r.limit * 1000) / r.holdMs)} jobs/s); most running at once ${r.maxConcurrent}; ${check}`;
     case 'reader':
       return Object.entries(r.operations)
         .map(

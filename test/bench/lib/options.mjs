@@ -10,13 +10,14 @@ export const SCENARIOS = [
   'reader',
   'ordered',
   'contention',
+  'limits',
 ];
 /**
  * Scenarios of a run without --only: the reader's (nest-jobs only, a 1M-row fill) and the
- * ordered one (issue 22, provisional) are opt-in.
+ * ordered and limits ones (issue 22, provisional) are opt-in.
  */
 export const DEFAULT_SCENARIOS = SCENARIOS.filter(
-  (scenario) => scenario !== 'reader' && scenario !== 'ordered',
+  (scenario) => !['reader', 'ordered', 'limits'].includes(scenario),
 );
 export const SYSTEMS = [
   'nest-jobs',
@@ -47,6 +48,17 @@ const USAGE = `Usage: npm run bench -- [flags]   (or: node run-bench.mjs [flags]
   --repeat N              run every measurement N times (enqueue, drain and scale at least 5) and report the median (for a shared machine)
   --out PATH              markdown report (default: <repo>/docs/performance.md); --no-write to skip
   --help`;
+
+export const LIMITS = {
+  limitWorkers: 3,
+  limitSlots: 10,
+  limitConcurrency: 10,
+  limitConcurrencyHoldMs: 20,
+  limitCapSeconds: 30,
+  limitRate: 100,
+  limitRatePeriodMs: 1_000,
+  limitRateHoldMs: 5,
+};
 
 const FULL = {
   enqueueSingleSeconds: 5,
@@ -83,6 +95,12 @@ const FULL = {
   orderedCapSeconds: 60,
   // Claim contention (issue 25, point 6): the drain's jobs worked by this many processes.
   contentionProcesses: 4,
+  // Flow control beside the peers (issue 22; --only limits): 3 workers of 10 slots under a
+  // queue limit of 10 running (each job holds its slot 20 ms: at best 500 jobs/s), and a queue
+  // limit of 100 starts per second flooded for 10 s.
+  ...LIMITS,
+  limitConcurrencyJobs: 3_000,
+  limitRateSeconds: 10,
 };
 
 const QUICK = {
@@ -110,6 +128,9 @@ const QUICK = {
   orderedSmallJobs: 10,
   orderedCapSeconds: 20,
   contentionProcesses: 4,
+  ...LIMITS,
+  limitConcurrencyJobs: 400,
+  limitRateSeconds: 3,
 };
 
 function list(value, allowed, flag) {

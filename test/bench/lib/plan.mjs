@@ -28,8 +28,19 @@ function planAll(scenarios, systems, sizes, includeLarge) {
   const runs = [];
   for (const scenario of scenarios) {
     for (const system of systems) {
-      const { variants, enqueueVariants, drainVariants, orderedVariants } =
-        CATALOG[system];
+      const {
+        variants,
+        enqueueVariants,
+        drainVariants,
+        orderedVariants,
+        limitVariants,
+      } = CATALOG[system];
+      // Flow control runs only the variants of a system that has the mode (issue 22).
+      if (scenario === 'limits') {
+        for (const variant of limitVariants ?? [])
+          runs.push({ scenario, system, variant, extra: {} });
+        continue;
+      }
       // Ordered delivery runs only on systems that have an ordered mode in the benchmark.
       if (scenario === 'ordered') {
         for (const variant of orderedVariants ?? [])
@@ -129,6 +140,12 @@ export function runTimeoutMs(run, sizes) {
       );
     case 'ordered':
       return sizes.orderedCapSeconds * 1000 + slack;
+    case 'limits':
+      return (
+        Math.max(sizes.limitCapSeconds, sizes.limitRateSeconds + 2) * 1000 +
+        10_000 +
+        slack
+      );
     case 'contention':
       // The worker processes boot one after another on a loaded machine.
       return sizes.drainCapSeconds * 1000 + 2 * slack;
@@ -198,6 +215,7 @@ export function primaryMetric(scenario, result) {
     case 'scale':
       return result.rate;
     case 'ordered':
+    case 'limits':
       return result.rate;
     case 'contention':
       return result.rate;

@@ -55,8 +55,9 @@ export function label(run) {
       : run.variant === 'c10'
         ? `${display} (limit, 10 in flight)`
         : `${display} (limit)`;
-  if (run.system === 'bullmq')
+  if (run.system === 'bullmq' || run.variant.startsWith('limit-'))
     return `${display} (${run.result?.variantLabel ?? run.variant})`;
+  if (run.variant === 'fair-tuned') return `${display} tuned, fair queue`;
   if (run.variant === 'transactional')
     return `${display} transactional handlers`;
   if (run.variant === 'claims-200') return `${display} claims of 200`;

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { Queue, Worker, createPostgresBackend } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ledger } from '../child/ledger.mjs';
+import { limitProbe } from '../child/limit-probe.mjs';
+import { LIMITS } from '../lib/options.mjs';
 import {
   SHARED_REDIS_URL,
   redisServerPid,
@@ -69,6 +71,24 @@ export const VARIANTS = {
   'postgres-c10': variant('postgres', 'c10'),
 };
 
+// The limits scenario (issue 22): LIMITS.limitWorkers Workers of LIMITS.limitSlots each, on
+// the machine's Redis, under BullMQ OSS's global limits: queue.setGlobalConcurrency(n), and
+// the Worker option `limiter: { max, duration }` (global: kept in Redis for the queue).
+VARIANTS['limit-concurrency'] = {
+  ...variant('redis', 'c10'),
+  label: `Redis, ${LIMITS.limitWorkers} workers, global concurrency ${LIMITS.limitConcurrency}`,
+  concurrency: LIMITS.limitSlots,
+  limitMode: 'concurrency',
+  describe: `${BACKENDS.redis}; ${LIMITS.limitWorkers} Workers of concurrency ${LIMITS.limitSlots}; queue.setGlobalConcurrency(${LIMITS.limitConcurrency})`,
+};
+VARIANTS['limit-rate'] = {
+  ...variant('redis', 'c10'),
+  label: `Redis, ${LIMITS.limitWorkers} workers, limiter ${LIMITS.limitRate} per ${LIMITS.limitRatePeriodMs} ms`,
+  concurrency: LIMITS.limitSlots,
+  limitMode: 'rate',
+  describe: `${BACKENDS.redis}; ${LIMITS.limitWorkers} Workers of concurrency ${LIMITS.limitSlots}, each with limiter: { max: ${LIMITS.limitRate}, duration: ${LIMITS.limitRatePeriodMs} }`,
+};
+
 export function createAdapter({ url, variant: name }) {
   const settings = VARIANTS[name];
   // Each run gets a key prefix of its own on the shared Redis, removed at close.
@@ -92,6 +112,7 @@ export function createAdapter({ url, variant: name }) {
   };
   let queue;
   let worker = null;
+  const limitWorkers = [];
 
   async function prepare() {
     if (connectionOptions) return;
@@ -136,11 +157,43 @@ export function createAdapter({ url, variant: name }) {
         opts(false, { defaultJobOptions: JOB_OPTIONS }),
       );
       await queue.waitUntilReady();
+      if (settings.limitMode === 'concurrency')
+        await queue.setGlobalConcurrency(LIMITS.limitConcurrency);
     },
+    limitMode: settings.limitMode,
+    enqueueLimited: (seqs) =>
+      queue.addBulk(seqs.map((seq) => ({ name: QUEUE, data: { seq } }))),
     enqueueOne: (seq) => queue.add(QUEUE, { seq }),
     enqueueMany: (seqs) =>
       queue.addBulk(seqs.map((seq) => ({ name: QUEUE, data: { seq } }))),
     async startWorker() {
+      if (settings.limitMode) {
+        for (let i = 0; i < LIMITS.limitWorkers; i += 1) {
+          const limited = construct(
+            Worker,
+            QUEUE,
+            // processedOn: when BullMQ moved the job to active (its record of the start).
+            (job) => limitProbe.run(job.data.seq, job.processedOn),
+            opts(true, {
+              concurrency: settings.concurrency,
+              ...(settings.limitMode === 'rate'
+                ? {
+                    limiter: {
+                      max: LIMITS.limitRate,
+                      duration: LIMITS.limitRatePeriodMs,
+                    },
+                  }
+                : {}),
+            }),
+          );
+          limited.on('error', (error) =>
+            console.error(`[bullmq worker error] ${error.message}`),
+          );
+          limitWorkers.push(limited);
+        }
+        await Promise.all(limitWorkers.map((w) => w.waitUntilReady()));
+        return;
+      }
       worker = construct(
         Worker,
         QUEUE,
@@ -157,6 +210,8 @@ export function createAdapter({ url, variant: name }) {
     async stopWorker() {
       await worker?.close(); // waits for the jobs in progress
       worker = null;
+      await Promise.all(limitWorkers.map((w) => w.close()));
+      limitWorkers.length = 0;
     },
     async remaining() {
       const counts = await queue.getJobCounts(
@@ -217,6 +272,7 @@ export function createAdapter({ url, variant: name }) {
     },
     async close() {
       await worker?.close();
+      for (const limited of limitWorkers) await limited.close();
       if (queue && settings.backend !== 'postgres')
         await queue.obliterate({ force: true }).catch(() => undefined);
       await queue?.close();

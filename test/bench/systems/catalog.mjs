@@ -22,7 +22,9 @@ export const CATALOG = {
       'tuned-capped',
     ],
     // An ordered queue (queuePolicies), keys as orderingKey (issue 22; --only ordered).
-    orderedVariants: ['ordered', 'ordered-tuned'],
+    orderedVariants: ['ordered', 'ordered-tuned', 'fair-tuned'],
+    // Cluster-wide limits over three workers (issue 22; --only limits).
+    limitVariants: ['limit-concurrency', 'limit-rate'],
   },
   // The tuned queue has notify: true, which adds a pg_notify to every send: enqueue both.
   'pg-boss': {
@@ -33,6 +35,10 @@ export const CATALOG = {
     // The groups (groupConcurrency 1, variants '-grouped') are not run: with one key flooding
     // ahead, a fetch returns one job (see pg-boss.mjs) and the run stalls until its cap.
     orderedVariants: ['default-fifo', 'tuned-fifo'],
+    // Its cluster-wide limit: every job in one group, groupConcurrency (issue 22; --only
+    // limits). pg-boss 12 has no limit of starts per period (singletonSeconds throttles
+    // sends: it refuses jobs, it does not pace them), so it runs no rate variant.
+    limitVariants: ['limit-concurrency'],
   },
   'graphile-worker': {
     display: 'graphile-worker',
@@ -67,6 +73,8 @@ export const CATALOG = {
       'postgres-c10',
       'postgres',
     ],
+    // BullMQ OSS: queue.setGlobalConcurrency and the worker's limiter (issue 22; --only limits).
+    limitVariants: ['limit-concurrency', 'limit-rate'],
   },
 };
 

@@ -13,6 +13,8 @@ import { DataSource } from 'typeorm';
 import { ledger } from '../child/ledger.mjs';
 import { explainBoth, intArray, uuidArray } from '../child/explain.mjs';
 import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
+import { limitProbe } from '../child/limit-probe.mjs';
+import { LIMITS } from '../lib/options.mjs';
 
 export const VARIANTS = {
   default: {
@@ -74,6 +76,40 @@ for (const name of ['default', 'tuned']) {
     describe: `${name === 'tuned' ? 'worker: { concurrency: 200, batchSize: 100 }' : describe}; queuePolicies: { ordered: { ordered: true } }, jobs enqueued with orderingKey`,
   };
 }
+// Fair delivery without order (issue 22): the same queue declared `fair: true`, each key a
+// concurrencyKey. Jobs of a key may overlap, so the scenario does not check order per key.
+VARIANTS['fair-tuned'] = {
+  label: 'tuned, fair queue',
+  options: { worker: { concurrency: 200, batchSize: 100 } },
+  fair: true,
+  describe:
+    'worker: { concurrency: 200, batchSize: 100 }; queuePolicies: { ordered: { fair: true } }, jobs enqueued with concurrencyKey (no order per key)',
+};
+// The limits scenario's variants (issue 22): LIMITS.limitWorkers workers (each a Nest
+// application context with its own DataSource, as separate instances would be) of
+// LIMITS.limitSlots slots work the queue `limited` under one cluster-wide limit.
+const LIMIT_WORKER = { concurrency: LIMITS.limitSlots };
+VARIANTS['limit-concurrency'] = {
+  label: `${LIMITS.limitWorkers} workers, queue concurrency ${LIMITS.limitConcurrency}`,
+  options: { worker: LIMIT_WORKER },
+  limitMode: 'concurrency',
+  queuePolicies: { limited: { concurrency: LIMITS.limitConcurrency } },
+  describe: `${LIMITS.limitWorkers} worker contexts, each its own DataSource and worker: { concurrency: ${LIMITS.limitSlots} }; queuePolicies: { limited: { concurrency: ${LIMITS.limitConcurrency} } }`,
+};
+VARIANTS['limit-rate'] = {
+  label: `${LIMITS.limitWorkers} workers, queue rate limit ${LIMITS.limitRate} per ${LIMITS.limitRatePeriodMs} ms`,
+  options: { worker: LIMIT_WORKER },
+  limitMode: 'rate',
+  queuePolicies: {
+    limited: {
+      rateLimit: {
+        limit: LIMITS.limitRate,
+        periodMs: LIMITS.limitRatePeriodMs,
+      },
+    },
+  },
+  describe: `${LIMITS.limitWorkers} worker contexts, each its own DataSource and worker: { concurrency: ${LIMITS.limitSlots} }; queuePolicies: { limited: { rateLimit: { limit: ${LIMITS.limitRate}, periodMs: ${LIMITS.limitRatePeriodMs} } } }`,
+};
 // The cost of the claim path of a queue with a cluster-wide limit (issue 22): the tuned drain
 // with its queue limited to as many running jobs as the worker has slots, so the limit never
 // binds and the figure is the lock, count and transaction of each claim.
@@ -142,7 +178,26 @@ Job({ name: 'noop-ordered', queue: 'ordered' })(
   Object.getOwnPropertyDescriptor(OrderedNoopJobs.prototype, 'run'),
 );
 
-function moduleFor(dataSource, worker, ordered = false, queuePolicies = {}) {
+/** The limits scenario's handler: holds its slot (child/limit-probe.mjs). */
+class LimitedJobs {
+  async run(payload) {
+    await limitProbe.run(payload.seq);
+  }
+}
+Injectable()(LimitedJobs);
+Job({ name: 'noop-limited', queue: 'limited' })(
+  LimitedJobs.prototype,
+  'run',
+  Object.getOwnPropertyDescriptor(LimitedJobs.prototype, 'run'),
+);
+
+function moduleFor(dataSource, worker, settings) {
+  const {
+    ordered = false,
+    fair = false,
+    limitMode,
+    queuePolicies = {},
+  } = settings;
   class BenchJobsModule {}
   Module({
     imports: [
@@ -154,12 +209,16 @@ function moduleFor(dataSource, worker, ordered = false, queuePolicies = {}) {
         queuePolicies: {
           ...queuePolicies,
           ...(ordered ? { ordered: { ordered: true } } : {}),
+          ...(fair ? { ordered: { fair: true } } : {}),
         },
       }),
     ],
-    providers: ordered
-      ? [NoopJobs, NoopTransactionalJobs, OrderedNoopJobs]
-      : [NoopJobs, NoopTransactionalJobs],
+    providers: [
+      NoopJobs,
+      NoopTransactionalJobs,
+      ...(ordered || fair ? [OrderedNoopJobs] : []),
+      ...(limitMode ? [LimitedJobs] : []),
+    ],
   })(BenchJobsModule);
   return BenchJobsModule;
 }
@@ -211,6 +270,7 @@ export function createAdapter({ url, variant }) {
   let jobs;
   let workerApp = null;
   let workerJobs = null;
+  const limitWorkers = [];
   const q = (text, values) => dataSource.query(text, values);
 
   return {
@@ -221,8 +281,7 @@ export function createAdapter({ url, variant }) {
         moduleFor(
           dataSource,
           { ...settings.options.worker, enabled: false },
-          settings.ordered,
-          settings.queuePolicies,
+          settings,
         ),
         {
           logger: ['error', 'warn'],
@@ -271,16 +330,32 @@ export function createAdapter({ url, variant }) {
       (workerJobs ?? jobs).enqueueMany(
         'noop-ordered',
         seqs.map((seq) => ({ seq })),
-        { orderingKey: key },
+        settings.fair ? { concurrencyKey: key } : { orderingKey: key },
+      ),
+    /** A fair queue runs a key's jobs side by side: no order per key to check. */
+    unorderedKeys: settings.fair === true,
+    limitMode: settings.limitMode,
+    enqueueLimited: (seqs) =>
+      jobs.enqueueMany(
+        'noop-limited',
+        seqs.map((seq) => ({ seq })),
       ),
     async startWorker() {
+      if (settings.limitMode) {
+        // Separate instances: a DataSource (pool) and a worker each.
+        for (let i = 0; i < LIMITS.limitWorkers; i += 1) {
+          const own = new DataSource({ type: 'postgres', url });
+          await own.initialize();
+          const app = await NestFactory.createApplicationContext(
+            moduleFor(own, settings.options.worker, settings),
+            { logger: ['error', 'warn'] },
+          );
+          limitWorkers.push({ app, dataSource: own });
+        }
+        return;
+      }
       workerApp = await NestFactory.createApplicationContext(
-        moduleFor(
-          dataSource,
-          settings.options.worker,
-          settings.ordered,
-          settings.queuePolicies,
-        ),
+        moduleFor(dataSource, settings.options.worker, settings),
         {
           logger: ['error', 'warn'],
         },
@@ -291,6 +366,19 @@ export function createAdapter({ url, variant }) {
       await workerApp?.close(); // drains: running handlers finish, outcomes are written
       workerApp = null;
       workerJobs = null;
+      await Promise.all(limitWorkers.map(({ app }) => app.close()));
+      await Promise.all(
+        limitWorkers.map(({ dataSource: own }) => own.destroy()),
+      );
+      limitWorkers.length = 0;
+    },
+    /** The limited queue's starts as the library recorded them (started_at), epoch ms. */
+    async recordedStarts() {
+      const rows = await q(
+        `SELECT date_part('epoch', started_at) * 1000 AS at FROM nest_jobs
+         WHERE queue = 'limited' AND started_at IS NOT NULL`,
+      );
+      return rows.map((row) => Number(row.at));
     },
     async remaining() {
       const [row] = await q(
@@ -451,6 +539,10 @@ export function createAdapter({ url, variant }) {
     },
     async close() {
       await workerApp?.close();
+      for (const { app, dataSource: own } of limitWorkers) {
+        await app.close();
+        await own.destroy();
+      }
       await producer?.close();
       await dataSource?.destroy();
     },

@@ -3,6 +3,8 @@
 // each job in it.
 import { PgBoss } from 'pg-boss';
 import { ledger } from '../child/ledger.mjs';
+import { limitProbe } from '../child/limit-probe.mjs';
+import { LIMITS } from '../lib/options.mjs';
 import { copyTemplateRows, orderedTime } from '../child/prefill.mjs';
 
 const QUEUE = 'noop';
@@ -67,8 +69,32 @@ for (const name of ['default', 'tuned']) {
   };
 }
 
+// The limits scenario (issue 22): pg-boss's cluster-wide limit is per group
+// (work's groupConcurrency: "Limit concurrent jobs per group globally across all nodes
+// (database tracking)", types.d.ts of 12.38), so every job is sent in one group. Each of the
+// LIMITS.limitWorkers workers is a PgBoss instance of its own (a node) fetching batches of
+// LIMITS.limitSlots and running a batch's jobs side by side. Tried first, one job per fetch
+// loop (batchSize 1, localConcurrency 10): a loop waits its poll after every job (a batch of
+// one is "full" only for burstWhenReadyExceeds, which reads a queue cache refreshed once a
+// minute), 20 jobs/s per node; with LISTEN/NOTIFY a fetch that found the group full waits
+// for the notify backstop, as completions notify nothing (20 jobs, then a stall).
+VARIANTS['limit-concurrency'] = {
+  label: `${LIMITS.limitWorkers} instances, groupConcurrency ${LIMITS.limitConcurrency} (one group)`,
+  boss: {},
+  queue: {},
+  work: {
+    batchSize: LIMITS.limitSlots,
+    burstWhenBatchFull: true,
+    pollingIntervalSeconds: 0.5,
+    groupConcurrency: LIMITS.limitConcurrency,
+  },
+  limitMode: 'concurrency',
+  describe: `${LIMITS.limitWorkers} PgBoss instances (pool of 10 each), work(name, { batchSize: ${LIMITS.limitSlots}, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, groupConcurrency: ${LIMITS.limitConcurrency} }), a batch's jobs run side by side; every job sent with group: { id: 'all' }`,
+};
+
 export function createAdapter({ url, variant }) {
   const settings = VARIANTS[variant];
+  const nodes = [];
   let boss;
   const q = async (text, values) =>
     (await boss.getDb().executeSql(text, values)).rows;
@@ -103,13 +129,48 @@ export function createAdapter({ url, variant }) {
       for (const seq of seqs)
         await boss.send(QUEUE, { seq }, { singletonKey: key });
     },
+    limitMode: settings.limitMode,
+    enqueueLimited: (seqs) =>
+      boss.insert(
+        QUEUE,
+        seqs.map((seq) => ({ data: { seq }, group: { id: 'all' } })),
+      ),
     async startWorker() {
+      if (settings.limitMode) {
+        for (let i = 0; i < LIMITS.limitWorkers; i += 1) {
+          const node = new PgBoss({ connectionString: url, ...settings.boss });
+          node.on('error', (error) =>
+            console.error(`[pg-boss error] ${error.message}`),
+          );
+          await node.start();
+          nodes.push(node);
+        }
+        for (const node of nodes)
+          await node.work(QUEUE, settings.work, async (jobs) => {
+            await Promise.all(jobs.map((job) => limitProbe.run(job.data.seq)));
+          });
+        return;
+      }
       await boss.work(QUEUE, settings.work, async (jobs) => {
         for (const job of jobs) ledger.run(job.data.seq);
       });
     },
     async stopWorker() {
+      if (nodes.length) {
+        await Promise.all(
+          nodes.map((node) => node.offWork(QUEUE, { wait: true })),
+        );
+        return;
+      }
       await boss.offWork(QUEUE, { wait: true });
+    },
+    /** The queue's starts as pg-boss recorded them (started_on), epoch ms. */
+    async recordedStarts() {
+      const rows = await q(
+        `SELECT date_part('epoch', started_on) * 1000 AS at FROM pgboss.job WHERE name = $1 AND started_on IS NOT NULL`,
+        [QUEUE],
+      );
+      return rows.map((row) => Number(row.at));
     },
     async remaining() {
       const [row] = await q(
@@ -188,6 +249,8 @@ export function createAdapter({ url, variant }) {
       return 'other';
     },
     async close() {
+      for (const node of nodes)
+        await node.stop({ graceful: true, timeout: 10_000 });
       await boss?.stop({ graceful: true, timeout: 10_000 });
     },
   };

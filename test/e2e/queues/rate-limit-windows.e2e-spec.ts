@@ -13,8 +13,13 @@ const RUN_MS = 13_000;
 /**
  * The least share of the limit each 10-s window must reach while the queue is flooded.
  * Each reopening of the window is used as soon as the worker's timer fires and its claim
- * begins: on a shared 2-core machine at a load of 17 that came 50 to 130 ms late per
- * period, and the windows held 88% to 100% of the limit; the bound leaves room for that.
+ * begins, so each start comes back one period plus that delay after the one it replaces,
+ * and a window of five periods loses the starts that drifted out of it. Claims of free
+ * slots only (10 here) kept each period's starts in pieces of 10 that drifted apart: 8 to
+ * 65 ms late per period, and the least window held 80-88% of the limit on the shared 2-core
+ * machine at a load of 4 to 12. Claimed ahead at a reopening (a queue a rate cut has a
+ * backlog), the starts came 8 to 13 ms late and the least window held 89-95% at a load of
+ * 8 to 12 (alternating runs: 87-88% against 95%); the bound leaves room for a busier machine.
  */
 const LEAST_SHARE = 0.85;
 

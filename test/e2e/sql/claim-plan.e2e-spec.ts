@@ -13,6 +13,7 @@ const LEASE_MS = 600_000;
 const GROWN = 20_000;
 const ORDERED = 'plans-ordered';
 const FAIR = 'plans-fair';
+const WEIGHTED = 'plans-weighted';
 
 /**
  * Issue 25: a worker that started on an empty table, with autovacuum off (so no ANALYZE
@@ -75,6 +76,7 @@ describe('a claim reaches its rows through an index however the table grew since
   it.each([
     {
       kind: 'ordered',
+      queue: ORDERED,
       seq: 'g',
       claim: (limit: number) =>
         repository.claimOrdered(ORDERED, limit, LEASE_MS, {
@@ -84,6 +86,7 @@ describe('a claim reaches its rows through an index however the table grew since
     },
     {
       kind: 'fair keyed',
+      queue: FAIR,
       seq: 'NULL',
       claim: (limit: number) =>
         repository.claimFair(FAIR, limit, LEASE_MS, {
@@ -91,10 +94,25 @@ describe('a claim reaches its rows through an index however the table grew since
           afterKey: '',
         }),
     },
+    {
+      // fair: { weights }: its own statement (a weight per key walked, from a JSON parameter).
+      kind: 'weighted keyed',
+      queue: WEIGHTED,
+      seq: 'NULL',
+      claim: (limit: number) =>
+        repository.claimFair(WEIGHTED, limit, LEASE_MS, {
+          perKey: undefined,
+          afterKey: '',
+          weights: {
+            byKey: new Map([['k1', 3]]),
+            json: '{"k1": 3}',
+            defaultWeight: 2,
+          },
+        }),
+    },
   ])(
     'the $kind claim reaches its rows through an index after the table grew',
-    async ({ kind, seq, claim }) => {
-      const queue = kind === 'ordered' ? ORDERED : FAIR;
+    async ({ queue, seq, claim }) => {
       const fill = (from: number, to: number) =>
         db.query(
           `INSERT INTO nest_jobs (queue, job_type, ordering_key, order_seq)

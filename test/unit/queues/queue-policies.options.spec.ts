@@ -61,6 +61,48 @@ describe('queuePolicies module option', () => {
     expect([...claimAfterOutcome].sort()).toEqual(['ledger', 'limited']);
   });
 
+  it('resolves weights per key of a fair queue; weighing every key alike is the plain fair queue', () => {
+    const { weights, keyed } = resolveQueuePolicies({
+      tenants: { fair: { weights: { 'tenant:big': 3, 'tenant:vip': 5 } } },
+      heavy: { fair: { defaultWeight: 2 }, keyConcurrency: 4 },
+      even: { fair: { weights: { a: 1 } } },
+      empty: { fair: {} },
+    });
+    expect([...keyed].sort()).toEqual(['empty', 'even', 'heavy', 'tenants']);
+    expect([...weights.keys()].sort()).toEqual(['heavy', 'tenants']);
+    const tenants = weights.get('tenants')!;
+    expect([...tenants.byKey]).toEqual([
+      ['tenant:big', 3],
+      ['tenant:vip', 5],
+    ]);
+    expect(tenants.defaultWeight).toBe(1);
+    expect(JSON.parse(tenants.json)).toEqual({
+      'tenant:big': 3,
+      'tenant:vip': 5,
+    });
+    expect(weights.get('heavy')).toMatchObject({
+      defaultWeight: 2,
+      json: '{}',
+    });
+    // A key that is also an Object.prototype name is an own key like any other.
+    const proto = resolveQueuePolicies({
+      q: {
+        fair: { weights: JSON.parse('{"__proto__": 2, "constructor": 3}') },
+      },
+    }).weights.get('q')!;
+    expect(JSON.parse(proto.json)).toEqual(
+      JSON.parse('{"__proto__": 2, "constructor": 3}'),
+    );
+  });
+
+  it('refuses symbol keys in fair.weights', () => {
+    expect(() =>
+      resolveQueuePolicies({
+        q: { fair: { weights: { [Symbol('k')]: 2 } } },
+      }),
+    ).toThrow(/string keys/);
+  });
+
   it.each<[unknown, string, RegExp]>([
     [
       { q: { keyRateLimit: { limit: 0, periodMs: 1000 } } },
@@ -84,6 +126,106 @@ describe('queuePolicies module option', () => {
       /unknown option/,
     ],
     [{ q: { fair: 1 } }, 'queuePolicies.q.fair', /true or false/],
+    [{ q: { fair: new Map() } }, 'queuePolicies.q.fair', /plain object/],
+    [{ q: { fair: [] } }, 'queuePolicies.q.fair', /plain object/],
+    [
+      { q: { fair: { weights: { a: 1.5 } } } },
+      'queuePolicies.q.fair.weights.a',
+      /integer/,
+    ],
+    [
+      { q: { fair: { weights: { a: 0 } } } },
+      'queuePolicies.q.fair.weights.a',
+      /between 1 and 1000/,
+    ],
+    [
+      { q: { fair: { weights: { a: -3 } } } },
+      'queuePolicies.q.fair.weights.a',
+      /between 1 and 1000/,
+    ],
+    [
+      { q: { fair: { weights: { a: 1_001 } } } },
+      'queuePolicies.q.fair.weights.a',
+      /between 1 and 1000/,
+    ],
+    [
+      { q: { fair: { weights: { a: '2' } } } },
+      'queuePolicies.q.fair.weights.a',
+      /integer/,
+    ],
+    [
+      { q: { fair: { weights: { a: Number.NaN } } } },
+      'queuePolicies.q.fair.weights.a',
+      /integer/,
+    ],
+    [
+      { q: { fair: { weights: { ' a': 2 } } } },
+      'queuePolicies.q.fair.weights (key)',
+      /white space/,
+    ],
+    [
+      { q: { fair: { weights: { '': 2 } } } },
+      'queuePolicies.q.fair.weights (key)',
+      /non-empty/,
+    ],
+    [
+      { q: { fair: { weights: { ['k'.repeat(256)]: 2 } } } },
+      'queuePolicies.q.fair.weights (key)',
+      /at most 255/,
+    ],
+    [
+      { q: { fair: { weights: { 'a\u0000b': 2 } } } },
+      'queuePolicies.q.fair.weights (key)',
+      /PostgreSQL can store/,
+    ],
+    [
+      { q: { fair: { weights: new Map([['a', 2]]) } } },
+      'queuePolicies.q.fair.weights',
+      /plain object/,
+    ],
+    [
+      { q: { fair: { weights: [2, 3] } } },
+      'queuePolicies.q.fair.weights',
+      /plain object/,
+    ],
+    [
+      { q: { fair: { weights: 3 } } },
+      'queuePolicies.q.fair.weights',
+      /plain object/,
+    ],
+    [
+      {
+        q: {
+          fair: {
+            weights: Object.fromEntries(
+              Array.from({ length: 10_001 }, (_, i) => [`k${i}`, 2]),
+            ),
+          },
+        },
+      },
+      'queuePolicies.q.fair.weights',
+      /at most 10000 keys/,
+    ],
+    [
+      { q: { fair: { defaultWeight: 0 } } },
+      'queuePolicies.q.fair.defaultWeight',
+      /between 1 and 1000/,
+    ],
+    [
+      { q: { fair: { defaultWeight: 2.5 } } },
+      'queuePolicies.q.fair.defaultWeight',
+      /integer/,
+    ],
+    [
+      { q: { fair: { weight: { a: 2 } } } },
+      'queuePolicies.q.fair.weight',
+      /unknown option/,
+    ],
+    [
+      { q: { ordered: true, fair: { weights: { a: 2 } } } },
+      'queuePolicies.q.fair',
+      /cannot be combined with ordered/,
+    ],
     [
       { q: { ordered: true, fair: true } },
       'queuePolicies.q.fair',

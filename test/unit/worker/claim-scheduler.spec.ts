@@ -370,6 +370,32 @@ describe('ClaimScheduler: claiming ahead of free slots (claimAhead)', () => {
     await claims[1]!.answer(0);
   });
 
+  it('a claim a rate cut is not sent again before its wake-up, which then claims ahead like a backlog', async () => {
+    const { claimScheduler, claims } = scheduler(10, 10, { claimAhead: 30 });
+    claimScheduler.wake();
+    // The window had room for 4 (told by the claim before it returns): jobs still wait.
+    claimScheduler.rateSpent('q');
+    await claims[0]!.answer(4);
+    expect(claims).toHaveLength(1);
+    // The window reopens: the worker's timer wakes the queue.
+    claimScheduler.wake(['q']);
+    expect(claims.map((c) => c.limit)).toEqual([10, 30]);
+    // Not cut by the rate, and short: no backlog, no claim ahead.
+    await claims[1]!.answer(5);
+    claimScheduler.wake(['q']);
+    expect(claims.map((c) => c.limit)).toEqual([10, 30, 1]);
+  });
+
+  it('a full claim that spent the rate is no backlog: nothing is claimed before the window reopens', async () => {
+    const { claimScheduler, claims } = scheduler(10, 10, { claimAhead: 30 });
+    claimScheduler.wake();
+    claimScheduler.rateSpent('q');
+    await claims[0]!.answer(10);
+    expect(claims).toHaveLength(1);
+    claimScheduler.wake(['q']);
+    expect(claims.map((c) => c.limit)).toEqual([10, 30]);
+  });
+
   it('a short claim ends the backlog, and with it the claims ahead', async () => {
     const { claimScheduler, claims } = scheduler(10, 10, { claimAhead: 10 });
     claimScheduler.wake();

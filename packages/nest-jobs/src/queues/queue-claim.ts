@@ -24,8 +24,11 @@ export function queueClaim(
   repository: JobsRepository,
   policies: ResolvedQueuePolicies,
   leaseMs: number,
-  /** Asks for a claim of every queue in `delayMs` (a rate-limited queue's window reopens). */
-  wakeAfter: (delayMs: number) => void = () => undefined,
+  /**
+   * Asks for a claim of every queue in `delayMs`: the rate of `queue` (or of one of its
+   * keys) allowed no more starts, and its window reopens then.
+   */
+  wakeAfter: (delayMs: number, queue: string) => void = () => undefined,
 ): QueueClaim {
   const { ordered, concurrency, keyConcurrency, rateLimit, keyRateLimit } =
     policies;
@@ -47,10 +50,15 @@ export function queueClaim(
     const rate = rateLimit.get(queue);
     const keyRate = keyRateLimit.get(queue);
     const afterKey = cursors.get(queue) ?? '';
+    const weights = policies.weights.get(queue);
+    // With weights, the next claim goes on from where this one's round stopped.
+    const lastWalk = weights
+      ? { rows: [] as readonly ClaimedJobRow[] }
+      : undefined;
     const keys: OrderedClaim | KeyLimitedClaim | null = delivery
       ? { blockOnFailure: delivery.blockOnFailure, afterKey }
       : keyed.has(queue)
-        ? { perKey, afterKey }
+        ? { perKey, afterKey, weights, lastWalk }
         : null;
     const rows =
       cap !== undefined ||
@@ -61,7 +69,12 @@ export function queueClaim(
             queue,
             limit,
             leaseMs,
-            { cap, rate, keyRate, onRateLimited: wakeAfter },
+            {
+              cap,
+              rate,
+              keyRate,
+              onRateLimited: (delayMs) => wakeAfter(delayMs, queue),
+            },
             keys,
           )
         : keys === null
@@ -70,7 +83,7 @@ export function queueClaim(
             ? await repository.claimFair(queue, limit, leaseMs, keys)
             : await repository.claimOrdered(queue, limit, leaseMs, keys);
     if (keys && rows.length > 0)
-      cursors.set(queue, lastKeyWalked(rows, afterKey));
+      cursors.set(queue, lastKeyWalked(lastWalk?.rows ?? rows, afterKey));
     return rows;
   };
 }

@@ -9,6 +9,7 @@ import {
 import { MS_PER_DAY } from '../jobs.constants.js';
 import type {
   FailedJobKeyPolicy,
+  FairDelivery,
   QueuePolicy,
   QueueRateLimit,
 } from './queue-policy.interface.js';
@@ -17,6 +18,16 @@ import type {
 export interface OrderedDelivery {
   /** Whether a job failed for good holds its key's later jobs. */
   readonly blockOnFailure: boolean;
+}
+
+/** The weights of a fair queue's keys (`fair: { weights, defaultWeight }`), resolved. */
+export interface KeyWeights {
+  /** Weight by key, for the claim to split a claim's room by. */
+  readonly byKey: ReadonlyMap<string, number>;
+  /** The weights as the claim statement reads them: a JSON object, key -> weight. */
+  readonly json: string;
+  /** The weight of a key not in `byKey`. */
+  readonly defaultWeight: number;
 }
 
 /** `queuePolicies` resolved: only queues that have a policy are present. */
@@ -36,6 +47,8 @@ export interface ResolvedQueuePolicies {
    * (`fair`, `keyConcurrency`, or `keyRateLimit` on a queue that is not ordered).
    */
   readonly keyed: ReadonlySet<string>;
+  /** Keyed queues whose keys have weights (`fair: { weights, defaultWeight }`). */
+  readonly weights: ReadonlyMap<string, KeyWeights>;
   /**
    * Queues whose next job may become claimable only when a job of theirs ends (ordered or
    * limited): a worker that wrote such an outcome claims from the queue at once.
@@ -64,6 +77,20 @@ const RATE_LIMIT_KEYS = optionKeys<QueueRateLimit>({
 /** The largest `rateLimit.limit`. */
 export const MAX_RATE_LIMIT = 1_000_000;
 
+/**
+ * The largest weight of a key: a turn of a weight-1,000 key is 1,000 jobs, already more than
+ * most claims take (`worker.batchSize`); beyond it, shares would be decided by claim sizes.
+ */
+export const MAX_KEY_WEIGHT = 1_000;
+
+/** The most keys `fair.weights` may name: the statement carries them on every claim. */
+export const MAX_WEIGHTED_KEYS = 10_000;
+
+const FAIR_DELIVERY_KEYS = optionKeys<FairDelivery>({
+  weights: true,
+  defaultWeight: true,
+});
+
 const FAILED_JOB_KEY_POLICIES: readonly FailedJobKeyPolicy[] = [
   'block',
   'continue',
@@ -80,6 +107,7 @@ export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
   const rateLimit = new Map<string, QueueRateLimit>();
   const keyRateLimit = new Map<string, QueueRateLimit>();
   const keyed = new Set<string>();
+  const weights = new Map<string, KeyWeights>();
   const claimAfterOutcome = new Set<string>();
   const resolved = {
     ordered,
@@ -88,6 +116,7 @@ export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
     rateLimit,
     keyRateLimit,
     keyed,
+    weights,
     claimAfterOutcome,
   };
   if (value === undefined) return resolved;
@@ -164,10 +193,16 @@ export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
         queue,
         checkRate(`${path}.keyRateLimit`, policy.keyRateLimit),
       );
+    // `fair: { weights }` is fair too; an object weighing every key alike is `fair: true`.
+    const fairObject = typeof policy.fair === 'object' && policy.fair !== null;
+    const weighted = fairObject
+      ? checkFairDelivery(`${path}.fair`, policy.fair as object)
+      : null;
     const fair =
-      policy.fair === undefined
+      fairObject ||
+      (policy.fair === undefined
         ? false
-        : checkBoolean(`${path}.fair`, policy.fair);
+        : checkBoolean(`${path}.fair`, policy.fair));
     if (fair && isOrdered)
       throw optionError(
         `${path}.fair`,
@@ -179,8 +214,84 @@ export function resolveQueuePolicies(value: unknown): ResolvedQueuePolicies {
       (fair || keyConcurrency.has(queue) || keyRateLimit.has(queue))
     )
       keyed.add(queue);
+    if (weighted) weights.set(queue, weighted);
   }
   return resolved;
+}
+
+/**
+ * `fair: { weights, defaultWeight }`, checked; null when it weighs every key alike (no
+ * weights and a default of 1: the plain fair claim).
+ */
+function checkFairDelivery(path: string, value: object): KeyWeights | null {
+  if (!isPlainObject(value))
+    throw optionError(
+      path,
+      value,
+      'expected true, false or a plain object { weights, defaultWeight }',
+    );
+  const fair = checkPlainObject(path, value, FAIR_DELIVERY_KEYS) as Record<
+    keyof FairDelivery,
+    unknown
+  >;
+  const defaultWeight =
+    fair.defaultWeight === undefined
+      ? 1
+      : checkInteger(
+          `${path}.defaultWeight`,
+          fair.defaultWeight,
+          1,
+          MAX_KEY_WEIGHT,
+        );
+  const byKey = new Map<string, number>();
+  if (fair.weights !== undefined) {
+    const given = fair.weights;
+    // A Map, an array or a class instance would be read as no weights at all: refused.
+    if (!isPlainObject(given))
+      throw optionError(
+        `${path}.weights`,
+        given,
+        'expected a plain object of concurrencyKey -> weight',
+      );
+    if (Object.getOwnPropertySymbols(given).length > 0)
+      throw optionError(
+        `${path}.weights`,
+        given,
+        'expected string keys (concurrencyKey values), not symbols',
+      );
+    const entries = Object.entries(given);
+    if (entries.length > MAX_WEIGHTED_KEYS)
+      throw optionError(
+        `${path}.weights`,
+        `${entries.length} keys`,
+        `expected at most ${MAX_WEIGHTED_KEYS} keys`,
+      );
+    for (const [key, weight] of entries) {
+      // Checked like the concurrencyKey it must match (a key no job can carry never applies).
+      checkName(`${path}.weights (key)`, key);
+      byKey.set(
+        key,
+        checkInteger(`${path}.weights.${key}`, weight, 1, MAX_KEY_WEIGHT),
+      );
+    }
+  }
+  if (defaultWeight === 1 && [...byKey.values()].every((w) => w === 1))
+    return null;
+  return {
+    byKey,
+    json: JSON.stringify(Object.fromEntries(byKey)),
+    defaultWeight,
+  };
+}
+
+/** An object literal (or `Object.create(null)`): not an array, a Map or a class instance. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(value))
+  );
 }
 
 /** A `{ limit, periodMs }` of `rateLimit` or `keyRateLimit`, checked. */

@@ -54,9 +54,22 @@ export interface QueuePolicy {
    * tenant, a customer), and claims interleave the keys round robin, one job per key per
    * turn, so a key with 100,000 ready jobs does not delay a key with 10. Implied by
    * `keyConcurrency` and `keyRateLimit`; not with `ordered` (an ordered queue is fair
-   * already). Default false.
+   * already). `{ weights }`: weighted round robin, a key getting as many jobs per turn as
+   * its weight (see FairDelivery). Default false.
    */
-  fair?: boolean;
+  fair?: boolean | FairDelivery;
+}
+
+/**
+ * `queuePolicies.<queue>.fair` as an object: a fair queue whose keys get shares by weight.
+ * While keys have jobs waiting, each turn of the round robin gives a key as many jobs as its
+ * weight, so their starts follow the weights (3 against 1: three quarters and one quarter).
+ */
+export interface FairDelivery {
+  /** Weights of named keys (`concurrencyKey` values): integers from 1 to 1,000. */
+  weights?: Readonly<Record<string, number>>;
+  /** The weight of every key not named in `weights` (1 to 1,000). Default 1. */
+  defaultWeight?: number;
 }
 
 /** `queuePolicies.<queue>.rateLimit` and `.keyRateLimit`. */

@@ -39,6 +39,8 @@ import { uniqueIndexName } from './unique-index.js';
 import { orderUniqueRows } from './unique-rows.js';
 import { INSTANCE_NAME } from '../utils/instance-name.js';
 import { JobsClock } from '../clock/jobs-clock.js';
+import type { KeyWeights } from '../queues/queue-policies.options.js';
+import { walkKeys } from './key-walks.js';
 
 /** What a heartbeat found of the attempts it was given, by `attemptKey`. */
 export interface HeartbeatResult {
@@ -99,6 +101,14 @@ export interface KeyLimitedClaim {
   readonly perKey: number | undefined;
   /** The key to start after ('': the first), for round robin across claims. */
   readonly afterKey: string;
+  /** The keys' weights (`fair: { weights }`; undefined: every key weighs 1). */
+  readonly weights?: KeyWeights;
+  /**
+   * Filled with the rows of the claim's last walk that claimed any: with weights, where the
+   * claim's round stopped (its walks all start at `afterKey`), so the next claim goes on
+   * from there instead of giving the first keys after `afterKey` every partial round.
+   */
+  readonly lastWalk?: { rows: readonly ClaimedJobRow[] };
 }
 
 /** $1..$8 of claimOrdered; `rated`: the queue or its keys are rate limited. */
@@ -130,12 +140,12 @@ function keyLimitedClaimValues(
   queue: string,
   limit: number,
   leaseMs: number,
-  { perKey, afterKey }: KeyLimitedClaim,
+  { perKey, afterKey, weights }: KeyLimitedClaim,
   keyRate: StartRate | undefined,
   share: number | null,
   rated = false,
 ): unknown[] {
-  return [
+  const values: unknown[] = [
     queue,
     limit,
     leaseMs,
@@ -146,6 +156,9 @@ function keyLimitedClaimValues(
     share,
     rated,
   ];
+  // claimKeyWeighted's $10 and $11.
+  if (weights) values.push(weights.json, weights.defaultWeight);
+  return values;
 }
 
 /** A row returned by insertFull. */
@@ -475,27 +488,21 @@ export class JobsRepository {
     leaseMs: number,
     keys: KeyLimitedClaim,
   ): Promise<ClaimedJobRow[]> {
-    const q = this.queries;
-    const rows = (
-      await this.sql.run(
-        q.claimKeyLimited,
-        keyLimitedClaimValues(queue, limit, leaseMs, keys, undefined, 1),
-      )
-    ).rows as ClaimedJobRow[];
-    if (rows.length > 0 && rows.length < limit) {
-      const more = await this.sql.run(
-        q.claimKeyLimited,
-        keyLimitedClaimValues(
-          queue,
-          limit - rows.length,
-          leaseMs,
-          keys,
-          undefined,
-          null,
-        ),
-      );
-      rows.push(...(more.rows as ClaimedJobRow[]));
-    }
+    const statement = keys.weights
+      ? this.queries.claimKeyWeighted
+      : this.queries.claimKeyLimited;
+    const rows = await walkKeys(
+      limit,
+      keys.weights,
+      async (n, share) =>
+        (
+          await this.sql.run(
+            statement,
+            keyLimitedClaimValues(queue, n, leaseMs, keys, undefined, share),
+          )
+        ).rows as ClaimedJobRow[],
+      keys.lastWalk,
+    );
     return this.claimedRows(rows, queue);
   }
 
@@ -572,7 +579,7 @@ export class JobsRepository {
             : 'perKey' in keys
               ? await this.sql.runOn(
                   tx,
-                  q.claimKeyLimited,
+                  keys.weights ? q.claimKeyWeighted : q.claimKeyLimited,
                   keyLimitedClaimValues(
                     queue,
                     n,
@@ -598,12 +605,20 @@ export class JobsRepository {
             ]);
         };
         const keyed = keys !== null && 'perKey' in keys;
-        rows = await claimOn(room, keyed ? 1 : null);
-        await record(rows);
-        if (keyed && rows.length > 0 && rows.length < room) {
-          const more = await claimOn(room - rows.length, null);
-          await record(more);
-          rows.push(...more);
+        if (keyed)
+          rows = await walkKeys(
+            room,
+            keys.weights,
+            async (n, share) => {
+              const claimed = await claimOn(n, share);
+              await record(claimed);
+              return claimed;
+            },
+            keys.lastWalk,
+          );
+        else {
+          rows = await claimOn(room, null);
+          await record(rows);
         }
         rateSpent(rows.length);
         // A key whose window is spent while it has jobs waiting: claim again when it

@@ -66,6 +66,17 @@ export class ClaimScheduler {
   /** Queues whose last claim came back full. */
   private readonly backlogged = new Set<string>();
   /**
+   * Queues whose last claim a rate limit cut (its window was spent with jobs waiting):
+   * claimed again only when woken (the window reopens), but then with the allowance of a
+   * queue with a backlog. Claims of free slots only would split each window's starts into
+   * pieces of a worker's slots, each reopening one period after it was claimed, late by a
+   * wake-up each time: the pieces drift apart and a 10-second window held 80% of the
+   * limit; claimed ahead, a reopening is taken whole and the pieces merge.
+   */
+  private readonly heldByRate = new Set<string>();
+  /** Queues whose claim out was told the rate is spent (see rateSpent). */
+  private readonly spentInClaim = new Set<string>();
+  /**
    * Local enqueues waiting, per queue, for the next claim of their queue: sent after their
    * commit, it sees their jobs, and each is told whether it came back short.
    */
@@ -154,6 +165,14 @@ export class ClaimScheduler {
   }
 
   /**
+   * The claim of `queue` now out found its rate (or one of its keys' rates) spent while jobs
+   * wait: see heldByRate. Called by the claim, before it returns.
+   */
+  rateSpent(queue: string): void {
+    this.spentInClaim.add(queue);
+  }
+
+  /**
    * Slots were freed: claim for queues with a backlog or a wake-up still waiting for slots,
    * after one turn of the event loop, so that handlers finishing in the same turn (in
    * microtasks) are counted and the claim takes all free slots, not what was free when the
@@ -204,7 +223,7 @@ export class ClaimScheduler {
    * start any sooner).
    */
   private roomIn(queue: string): number {
-    const ahead = this.backlogged.has(queue) ? this.aheadNow() : 0;
+    const ahead = this.hasBacklog(queue) ? this.aheadNow() : 0;
     return Math.min(
       this.hooks.freeSlots() + ahead - this.reserved,
       this.hooks.freeSlotsIn(queue) - (this.reservedPerQueue.get(queue) ?? 0),
@@ -233,10 +252,15 @@ export class ClaimScheduler {
    * overlapping claims of `batchSize`.)
    */
   private fullSizeOf(queue: string): number {
-    if (!this.backlogged.has(queue)) return this.sizer.size;
+    if (!this.hasBacklog(queue)) return this.sizer.size;
     return this.sizer.sizeUpTo(
       Math.max(this.limits.batchSize, this.aheadNow()),
     );
+  }
+
+  /** Whether `queue` has jobs waiting: its last claim came back full, or a rate cut it. */
+  private hasBacklog(queue: string): boolean {
+    return this.backlogged.has(queue) || this.heldByRate.has(queue);
   }
 
   /** How many jobs of `queue` a claim sent now may ask for (0: send none). */
@@ -320,7 +344,12 @@ export class ClaimScheduler {
     this.hooks.onClaimSucceeded();
     // Started even when stopping: they are claimed, and the drain waits for them.
     for (const row of rows) this.hooks.start(row, sentAt);
-    if (rows.length === limit) {
+    // Cut by a rate: not claimed again before its wake-up (the window reopening), which
+    // may then claim ahead.
+    const rateSpent = this.spentInClaim.delete(queue);
+    if (rateSpent) this.heldByRate.add(queue);
+    else this.heldByRate.delete(queue);
+    if (rows.length === limit && !rateSpent) {
       this.backlogged.add(queue);
       // A backlog ahead of the enqueues waiting for the next claim: other workers should help.
       this.answerWaiting(queue, false);
@@ -337,6 +366,7 @@ export class ClaimScheduler {
     // No retry loop against a database that is down: the next poll or wake-up retries, and
     // enqueues waiting for the next claim tell other workers instead.
     this.backlogged.delete(queue);
+    this.spentInClaim.delete(queue);
     this.answerWaiting(queue, false);
     this.hooks.onClaimFailed(error);
     this.settleIfStopped();

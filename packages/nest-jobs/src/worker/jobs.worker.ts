@@ -119,7 +119,10 @@ export class JobsWorker
       this.parts.repository,
       moduleOptions.queuePolicies,
       this.options.leaseMs,
-      (delayMs) => this.parts.timers.wakeAfter(delayMs),
+      (delayMs, queue) => {
+        this.parts.timers.wakeAfter(delayMs);
+        this.claims?.rateSpent(queue);
+      },
     );
     this.pausedQueues = new PausedQueues(
       new QueueRepository(this.parts.repository),

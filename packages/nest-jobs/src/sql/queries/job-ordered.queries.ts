@@ -44,6 +44,36 @@ const keyStarts = (t: JobsTable, key: string, period: string) => `
      AND s.started_at > ${startClock(t)} - ${period}::bigint * interval '1 millisecond')`;
 
 /**
+ * The claim of a keyed queue (claimKeyLimited below), `share` the SQL of the most jobs one
+ * key `k` may take in this claim besides its room.
+ */
+const claimKeyLimitedSql = (t: JobsTable, keyLimited: string, share: string) =>
+  `WITH RECURSIVE ${keyWalk(t, `status = '${JobStatus.Pending}' AND queue = $1 AND ${keyLimited}`)},
+   picks AS (
+     SELECT due.id FROM keys k
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN $4::int IS NULL THEN 0 ELSE (
+         SELECT count(*)::int FROM ${t.qualified} r
+         WHERE r.status = '${JobStatus.Running}' AND r.queue = $1 AND r.ordering_key = k.ordering_key
+           AND r.order_seq IS NULL) END AS n) running
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN $6::int IS NULL THEN 0
+                   ELSE ${keyStarts(t, 'k.ordering_key', '$7')} END AS n) started
+     CROSS JOIN LATERAL (
+       SELECT id FROM ${t.qualified}
+       WHERE status = '${JobStatus.Pending}' AND queue = $1 AND ordering_key = k.ordering_key
+         AND order_seq IS NULL AND run_at <= now()
+       ORDER BY run_at
+       LIMIT GREATEST(LEAST(COALESCE($4::int - running.n, $2::int), COALESCE($6::int - started.n, $2::int),
+                            ${share}), 0)
+       FOR UPDATE SKIP LOCKED) due)
+     UPDATE ${t.qualified} AS job
+     SET status = '${JobStatus.Running}', attempts = job.attempts + 1, started_at = ${claimStartedAt(t, 9)},
+     locked_until = now() + $3::bigint * interval '1 millisecond'
+     WHERE job.id = ANY(ARRAY(SELECT id FROM picks LIMIT $2))
+     RETURNING ${CLAIM_RETURNING}, job.ordering_key AS "orderingKey"`;
+
+/**
  * Ordered queues (migration 11): the insert that gives each keyed job its place in its key's
  * order, the claim that takes only the first job of each key, and the reader's blocked keys.
  * Used only for queues declared ordered: every other queue keeps the plain statements.
@@ -146,30 +176,23 @@ export const jobOrderedQueries = (t: JobsTable) => {
     claimKeyLimited: named(
       t,
       'claim_key_limited',
-      `WITH RECURSIVE ${keyWalk(t, `status = '${JobStatus.Pending}' AND queue = $1 AND ${keyLimited}`)},
-       picks AS (
-         SELECT due.id FROM keys k
-         CROSS JOIN LATERAL (
-           SELECT CASE WHEN $4::int IS NULL THEN 0 ELSE (
-             SELECT count(*)::int FROM ${t.qualified} r
-             WHERE r.status = '${JobStatus.Running}' AND r.queue = $1 AND r.ordering_key = k.ordering_key
-               AND r.order_seq IS NULL) END AS n) running
-         CROSS JOIN LATERAL (
-           SELECT CASE WHEN $6::int IS NULL THEN 0
-                       ELSE ${keyStarts(t, 'k.ordering_key', '$7')} END AS n) started
-         CROSS JOIN LATERAL (
-           SELECT id FROM ${t.qualified}
-           WHERE status = '${JobStatus.Pending}' AND queue = $1 AND ordering_key = k.ordering_key
-             AND order_seq IS NULL AND run_at <= now()
-           ORDER BY run_at
-           LIMIT GREATEST(LEAST(COALESCE($4::int - running.n, $2::int), COALESCE($6::int - started.n, $2::int),
-                                COALESCE($8::int, $2::int)), 0)
-           FOR UPDATE SKIP LOCKED) due)
-     UPDATE ${t.qualified} AS job
-     SET status = '${JobStatus.Running}', attempts = job.attempts + 1, started_at = ${claimStartedAt(t, 9)},
-         locked_until = now() + $3::bigint * interval '1 millisecond'
-     WHERE job.id = ANY(ARRAY(SELECT id FROM picks LIMIT $2))
-     RETURNING ${CLAIM_RETURNING}, job.ordering_key AS "orderingKey"`,
+      claimKeyLimitedSql(t, keyLimited, `COALESCE($8::int, $2::int)`),
+    ),
+    /**
+     * claimKeyLimited for a queue with weights per key (`fair: { weights }`), plus $10 the
+     * weights (jsonb: key -> integer) and $11 the weight of a key without one: a key takes at
+     * most $8 times its weight in this claim (null: its room), so a walk gives each key as
+     * many turns as its weight. A separate statement: a queue without weights keeps the one
+     * above, unchanged. One jsonb lookup per key walked.
+     */
+    claimKeyWeighted: named(
+      t,
+      'claim_key_weighted',
+      claimKeyLimitedSql(
+        t,
+        keyLimited,
+        `COALESCE($8::int * COALESCE(($10::jsonb ->> k.ordering_key)::int, $11::int), $2::int)`,
+      ),
     ),
     /**
      * $1 lock class (the table's name), $2 queue: waits for, then holds until the end of the
