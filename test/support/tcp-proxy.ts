@@ -20,6 +20,12 @@ interface Link {
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private partitioned = false;
+  /** The partition asked for by partitionWhenSent / partitionWhenAnswered, not yet set off. */
+  private trigger: {
+    direction: 'sent' | 'answered';
+    marker: Buffer;
+    resolve: () => void;
+  } | null = null;
 
   private constructor(
     private readonly server: net.Server,
@@ -71,12 +77,6 @@ export class TcpProxy {
   partitionWhenAnswered(marker: string): Promise<void> {
     return this.partitionOn('answered', marker);
   }
-
-  private trigger: {
-    direction: 'sent' | 'answered';
-    marker: Buffer;
-    resolve: () => void;
-  } | null = null;
 
   private partitionOn(
     direction: 'sent' | 'answered',

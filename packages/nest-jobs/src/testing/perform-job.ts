@@ -14,7 +14,7 @@ import {
 } from '../enqueue/payload-serializer.js';
 import { uuidV7 } from '../enqueue/job-id.js';
 import type { ResolvedJobsOptions } from '../jobs.options.js';
-import { serializeCheckpoint } from '../worker/checkpoint-value.js';
+import { serializeCheckpoint } from '../worker/handler-values.js';
 import { HeldAttempt } from '../worker/held-attempt.js';
 import { JobExecutor, type AttemptOutcome } from '../worker/job-executor.js';
 import type { ProgressReports } from '../worker/progress-writer.js';

@@ -52,8 +52,8 @@ export interface ClaimLimits {
  * timer, rescued leases) or while it has a backlog: its last claim came back full, so more
  * jobs are probably due. A claim asks for at most ClaimSizer's size: `batchSize` (for a
  * queue with a backlog, what it may claim ahead, if more: one round trip per `batchSize`
- * jobs would bound a worker of few slots by its claims' round trips), cut
- * under load so that a claim stays short on the server (see claim-size.ts). A second claim of a queue
+ * jobs would bound a worker of few slots by its claims' round trips), cut under load so
+ * that a claim stays short on the server (see claim-size.ts). A second claim of a queue
  * goes out while one is in flight when the queue has a backlog and a full-sized claim fits
  * (the next batch is on its way while the database answers the current one, instead of one
  * round trip after it), or when the queue was woken and its claim out is slow

@@ -12,10 +12,9 @@ import type {
   AttemptTransactions,
   TransactionalContext,
 } from './attempt-transactions.js';
-import { serializeCheckpoint } from './checkpoint-value.js';
+import { serializeCheckpoint, serializeProgress } from './handler-values.js';
 import type { HeldAttempt } from './held-attempt.js';
 import type { ProgressReports } from './progress-writer.js';
-import { serializeProgress } from './progress-value.js';
 
 /** Where ctx.complete stands: not called, in flight, committed-or-not (checked at the end). */
 type Completion = 'none' | 'pending' | 'done';
